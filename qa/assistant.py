@@ -23,6 +23,9 @@ from qa.retrieval import Retriever
 from qa.sentence_reader import SentenceReader
 
 MAX_QUESTION_CHARS = 1000
+#: Answers below this confidence are withheld; readers calibrate their
+#: scores so that 0.5 is where answering starts to be more often right.
+MIN_CONFIDENCE = 0.5
 
 ProgressFn = Callable[[int, int], None]
 
@@ -148,14 +151,25 @@ class Assistant:
     def retrieve(self, query: str, k: int = 5) -> list[RetrievedPassage]:
         return self.retriever.retrieve(check_question(query), k)
 
-    def ask(self, question: str, k: int = 3, passages: int = 5) -> AskResult:
+    def ask(
+        self, question: str, k: int = 3, passages: int = 5, abstain: bool = True
+    ) -> AskResult:
         """Up to ``k`` cited answers from the top ``passages`` passages, or an
-        explicit abstention (``abstained=True``) with the nearest passages."""
+        explicit abstention (``abstained=True``) with the nearest passages.
+        ``abstain=False`` returns the best guesses anyway (for evaluation)."""
         question = check_question(question)
         if not self.index.passages:
             return AskResult(question, [], True, [], reason="the index holds no documents")
         retrieved = self.retriever.retrieve(question, max(passages, 1))
-        answers, _ = self.reader.read(question, retrieved, max(k, 1))
+        return self.answer_from(question, retrieved, k, abstain)
+
+    def answer_from(
+        self, question: str, retrieved: list[RetrievedPassage], k: int = 3, abstain: bool = True
+    ) -> AskResult:
+        """Read answers from given passages (``ask`` without the retrieval)."""
+        answers = self.reader.read(question, retrieved, max(k, 1))
+        if abstain:
+            answers = [a for a in answers if a.score >= MIN_CONFIDENCE]
         if not answers:
             return AskResult(
                 question, [], True, retrieved, reason="nothing in the documents answers this"

@@ -17,7 +17,7 @@ EXIT_USAGE = 2
 EXIT_ERROR = 1
 
 
-def _progress_bar(desc: str):
+def _progress_bar(desc: str, unit: str = "passage"):
     """A tqdm bar fed by ``progress(done, total)`` callbacks (stderr, TTY-aware)."""
     from tqdm import tqdm
 
@@ -26,7 +26,7 @@ def _progress_bar(desc: str):
     def update(done: int, total: int) -> None:
         bar = state.get("bar")
         if bar is None:
-            bar = state["bar"] = tqdm(total=total, desc=desc, unit="passage", file=sys.stderr)
+            bar = state["bar"] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr)
         bar.update(done - bar.n)
         if done >= total:
             bar.close()
@@ -121,6 +121,28 @@ class UserError(Exception):
     pass
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.evaluation import evaluate_squad
+
+    if not Path(args.file).is_file():
+        raise UserError(f"no such file: {args.file}")
+    try:
+        report = evaluate_squad(
+            args.file,
+            limit=args.limit,
+            gold_paragraph=args.gold_paragraph,
+            progress=None if args.json else _progress_bar("questions", unit="question"),
+            index_progress=None if args.json else _progress_bar("indexing"),
+        )
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print("\n".join(report.lines()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa",
@@ -151,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_index(sub.add_parser("info", help="show what the index holds"))
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("eval", help="evaluate on a SQuAD v1.1 file")
+    p.add_argument("dataset", choices=["squad"])
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--limit", type=int, default=None, help="first N questions only")
+    p.add_argument("--gold-paragraph", action="store_true", help="the reader alone, on each question's own paragraph")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
 
     p = with_index(sub.add_parser("remove", help="drop a document from the index"))
     p.add_argument("doc_id")

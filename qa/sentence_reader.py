@@ -70,15 +70,12 @@ class SentenceReader:
         s = self.settings
         return 1.0 / (1.0 + math.exp(-s.slope * (score - s.threshold)))
 
-    def read(
-        self, question: str, passages: list[RetrievedPassage], top_k: int
-    ) -> tuple[list[Answer], float]:
-        """Ranked answers above the threshold, and the best score seen."""
-        scored = self.score_sentences(question, passages)
-        best = scored[0][0] if scored else 0.0
+    def read(self, question: str, passages: list[RetrievedPassage], top_k: int) -> list[Answer]:
+        """The ``top_k`` best sentences, scored with calibrated confidences
+        (0.5 at the threshold); the caller decides whether to abstain."""
         answers = []
-        for score, rp, (start, end) in scored:
-            if score < self.settings.threshold or len(answers) >= top_k:
+        for score, rp, (start, end) in self.score_sentences(question, passages):
+            if len(answers) >= top_k:
                 break
             doc = rp.document
             answers.append(
@@ -89,4 +86,4 @@ class SentenceReader:
                     sentence=doc.text[start:end],
                 )
             )
-        return answers, self.confidence(best)
+        return answers
