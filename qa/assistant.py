@@ -30,6 +30,18 @@ MIN_CONFIDENCE = 0.5
 ProgressFn = Callable[[int, int], None]
 
 
+def make_reader(encoder: Encoder, lexical):
+    """The trained span reader when its weights ship, else whole sentences.
+    ``QA_READER=sentence`` forces the sentence reader."""
+    import os
+
+    from qa.span_reader import SpanAnswerer, weights_available
+
+    if os.environ.get("QA_READER", "span") != "sentence" and weights_available():
+        return SpanAnswerer(lexical)
+    return SentenceReader(encoder, lexical)
+
+
 class QuestionError(ValueError):
     """A question that cannot be asked; the message is user-facing."""
 
@@ -60,7 +72,7 @@ class Assistant:
         self.index_dir = Path(index_dir) if index_dir is not None else None
         self.encoder = Encoder(index.settings.model)
         self.retriever = Retriever(index, self.encoder)
-        self.reader = SentenceReader(self.encoder, self.retriever.lexical)
+        self.reader = make_reader(self.encoder, self.retriever.lexical)
         self.last_report = SyncReport()
 
     # ---- construction ---------------------------------------------------

@@ -121,11 +121,74 @@ class UserError(Exception):
     pass
 
 
+def _fresh_assistant():
+    from embeddings.index import PassageIndex
+    from embeddings.settings import IndexSettings
+    from qa.assistant import Assistant
+
+    return Assistant(PassageIndex(IndexSettings.from_env()))
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    import hashlib
+
+    from qa import calibration as cal
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UserError(f"no such file: {path}")
+    try:
+        articles = cal.load_train_articles(path, args.articles)
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(f"{path} is not a readable SQuAD file: {exc}") from None
+    assistant = _fresh_assistant()
+    examples = cal.collect_examples(
+        assistant, articles, args.questions, progress=_progress_bar("questions", unit="question")
+    )
+    fitted = cal.fit(examples)
+    table = cal.tradeoff_table(fitted, examples)
+    reader = assistant.reader
+    out = Path(args.out) if args.out else reader.calibration_path
+    record = {
+        "reader": reader.name,
+        "weights": fitted.weights,
+        "bias": fitted.bias,
+        "data": {
+            "file": path.name,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "articles": f"last {args.articles}",
+            "questions": args.questions,
+            "examples": len(examples),
+            "right_answers": sum(e.label for e in examples),
+        },
+        "command": "qa calibrate " + " ".join(sys.argv[2:]),
+        "tradeoff_on_calibration_data": table,
+    }
+    out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(f"{reader.name} reader calibration written to {out}")
+    print(cal.format_table(table))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from qa.evaluation import evaluate_squad
 
     if not Path(args.file).is_file():
         raise UserError(f"no such file: {args.file}")
+    if args.abstention_table:
+        from qa import calibration as cal
+
+        try:
+            articles = json.loads(Path(args.file).read_text(encoding="utf-8"))["data"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise UserError(f"{args.file} is not a readable SQuAD v1.1 JSON file: {exc}") from None
+        assistant = _fresh_assistant()
+        examples = cal.collect_examples(
+            assistant, articles, args.limit or 500, progress=_progress_bar("questions", unit="question")
+        )
+        print(f"reader: {assistant.reader.name}")
+        print(cal.format_table(cal.tradeoff_table(assistant.reader.calibration, examples)))
+        return 0
     try:
         report = evaluate_squad(
             args.file,
@@ -179,8 +242,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--limit", type=int, default=None, help="first N questions only")
     p.add_argument("--gold-paragraph", action="store_true", help="the reader alone, on each question's own paragraph")
+    p.add_argument("--abstention-table", action="store_true",
+                   help="answered-precision / abstention trade-off (paragraph present vs removed)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("calibrate", help="fit the abstention model on SQuAD train articles")
+    p.add_argument("file", metavar="TRAIN_FILE", help="SQuAD v1.1 train JSON (.json or .json.gz)")
+    p.add_argument("--articles", type=int, default=10, help="the last N articles (held out from reader training)")
+    p.add_argument("--questions", type=int, default=500)
+    p.add_argument("--out", help="where to write the calibration (default: beside the reader)")
+    p.set_defaults(func=cmd_calibrate)
 
     p = with_index(sub.add_parser("remove", help="drop a document from the index"))
     p.add_argument("doc_id")

@@ -3,48 +3,47 @@
 Each sentence of the retrieved passages is scored by cosine similarity to the
 question (the packaged embedding model) plus the share of question terms it
 contains, weighted by BM25's idf (so rare words like names count most, and
-words the corpus never uses make an off-topic question score low). The score is
-mapped to [0, 1] by a logistic curve centred on a threshold calibrated with
-``qa calibrate`` on SQuAD questions whose paragraph is present vs removed.
+words the corpus never uses make an off-topic question score low). A logistic
+model fitted by ``qa calibrate`` turns the two into P(right).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from embeddings.encoder import Encoder
+from qa.calibration import LogisticCalibration
 from qa.citations import Answer, RetrievedPassage, make_citation
 from qa.lexical import LexicalIndex
 
 
-@dataclass(frozen=True)
-class SentenceReaderSettings:
-    #: Score at which answering and abstaining are equally likely to be right.
-    threshold: float = 0.28
-    #: Steepness of the logistic map from score to confidence.
-    slope: float = 12.0
-    lexical_weight: float = 0.5
+CALIBRATION_PATH = Path(__file__).with_name("sentence_calibration.json")
+#: Used until ``qa calibrate`` has written CALIBRATION_PATH; picked by hand
+#: on the seed article (0.5 where cosine + overlap ~= 0.56).
+DEFAULT_CALIBRATION = LogisticCalibration({"cosine": 6.0, "overlap": 6.0}, -3.36)
 
 
 class SentenceReader:
     name = "sentence"
+    calibration_path = CALIBRATION_PATH
 
     def __init__(
         self,
         encoder: Encoder,
         lexical: LexicalIndex,
-        settings: SentenceReaderSettings | None = None,
+        calibration: LogisticCalibration | None = None,
     ):
         self.encoder = encoder
         self.lexical = lexical
-        self.settings = settings or SentenceReaderSettings()
+        self.calibration = calibration or LogisticCalibration.load(
+            CALIBRATION_PATH, DEFAULT_CALIBRATION
+        )
 
-    def score_sentences(
+    def _candidates(
         self, question: str, passages: list[RetrievedPassage]
-    ) -> list[tuple[float, RetrievedPassage, tuple[int, int]]]:
+    ) -> list[tuple[dict[str, float], RetrievedPassage, tuple[int, int]]]:
         seen: set[tuple[str, int, int]] = set()
         candidates: list[tuple[RetrievedPassage, tuple[int, int]]] = []
         for rp in passages:
@@ -57,31 +56,49 @@ class SentenceReader:
             return []
         texts = [rp.document.text[a:b] for rp, (a, b) in candidates]
         vectors = self.encoder.encode([question, *texts])
-        cosines = vectors[1:] @ vectors[0]
-        w = self.settings.lexical_weight
-        scored = [
-            ((1 - w) * float(cos) + w * self.lexical.weighted_overlap(question, text), rp, span)
-            for cos, text, (rp, span) in zip(np.asarray(cosines), texts, candidates)
+        cosines = np.asarray(vectors[1:] @ vectors[0])
+        return [
+            (
+                {"cosine": float(cos), "overlap": self.lexical.weighted_overlap(question, text)},
+                rp,
+                span,
+            )
+            for cos, text, (rp, span) in zip(cosines, texts, candidates)
         ]
-        scored.sort(key=lambda item: -item[0])
-        return scored
 
-    def confidence(self, score: float) -> float:
-        s = self.settings
-        return 1.0 / (1.0 + math.exp(-s.slope * (score - s.threshold)))
+    @staticmethod
+    def is_right(text: str, golds: list[str]) -> bool:
+        """A sentence answers when it contains a gold answer."""
+        from qa.evaluation import normalize_answer
+
+        sentence = f" {normalize_answer(text)} "
+        return any(f" {normalize_answer(g)} " in sentence for g in golds)
+
+    def features(
+        self, question: str, passages: list[RetrievedPassage]
+    ) -> list[tuple[dict[str, float], str]]:
+        """Every candidate's features and text (for calibration)."""
+        return [
+            (feats, rp.document.text[a:b]) for feats, rp, (a, b) in self._candidates(question, passages)
+        ]
 
     def read(self, question: str, passages: list[RetrievedPassage], top_k: int) -> list[Answer]:
-        """The ``top_k`` best sentences, scored with calibrated confidences
-        (0.5 at the threshold); the caller decides whether to abstain."""
+        """The ``top_k`` best sentences with calibrated confidences; the
+        caller decides whether to abstain."""
+        scored = sorted(
+            (
+                (self.calibration.probability(feats), rp, span)
+                for feats, rp, span in self._candidates(question, passages)
+            ),
+            key=lambda item: -item[0],
+        )
         answers = []
-        for score, rp, (start, end) in self.score_sentences(question, passages):
-            if len(answers) >= top_k:
-                break
+        for prob, rp, (start, end) in scored[:top_k]:
             doc = rp.document
             answers.append(
                 Answer(
                     text=doc.text[start:end],
-                    score=self.confidence(score),
+                    score=prob,
                     citation=make_citation(doc, rp.passage, start, end),
                     sentence=doc.text[start:end],
                 )

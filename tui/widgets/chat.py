@@ -1,0 +1,291 @@
+"""The conversation: questions, cited answer cards, and honest "not found" cards.
+
+Nothing here imports the model: results arrive as plain `qa` dataclasses from
+the app's workers.  Colours come from component classes styled in app.tcss
+with theme variables, so light and dark themes both read well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from qa import Answer, AskResult, RetrievedPassage
+
+SNIPPET_CHARS = 160
+
+
+def flat(text: str) -> str:
+    """Same length, one line: newlines and tabs become spaces (offsets survive)."""
+    return text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + " …"
+
+
+def answer_span(answer: Answer) -> tuple[str, int, int]:
+    """The answer's sentence and the answer's offsets inside it.
+
+    Offsets come from the citation (relative to ``context_start``); if they
+    do not point at the answer text (they always should), fall back to a search.
+    """
+    c = answer.citation
+    sentence = answer.sentence
+    start, end = c.start - c.context_start, c.end - c.context_start
+    if not (0 <= start <= end <= len(sentence)) or sentence[start:end] != answer.text:
+        found = sentence.find(answer.text)
+        if found < 0:
+            return answer.text, 0, len(answer.text)
+        start, end = found, found + len(answer.text)
+    return sentence, start, end
+
+
+@dataclass(frozen=True)
+class SourceTarget:
+    """Something the source pane can open: a cited answer span or a passage."""
+
+    doc_id: str
+    title: str
+    start: int
+    end: int
+    number: int
+    kind: str = "answer"  # "answer" | "passage"
+    answer: Answer | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} · chars {self.start}–{self.end}"
+
+    @classmethod
+    def for_answer(cls, answer: Answer, number: int) -> SourceTarget:
+        c = answer.citation
+        return cls(c.doc_id, c.title, c.start, c.end, number, "answer", answer)
+
+    @classmethod
+    def for_passage(cls, retrieved: RetrievedPassage, number: int) -> SourceTarget:
+        p = retrieved.passage
+        return cls(p.doc_id, retrieved.document.title, p.start, p.end, number, "passage")
+
+    def clipboard_text(self) -> str:
+        if self.answer is not None:
+            c = self.answer.citation
+            return f"{self.answer.text}\n[{self.number}] {c.label}\n{c.path}"
+        return f"[{self.number}] {self.label}"
+
+
+class SourceLink(Widget, can_focus=True):
+    """A numbered citation marker; Enter or a click opens it in the source pane."""
+
+    BINDINGS = [Binding("enter,space", "select", "Open source", show=True)]
+    COMPONENT_CLASSES = {"source-link--number"}
+
+    class Selected(Message):
+        def __init__(self, link: SourceLink) -> None:
+            super().__init__()
+            self.link = link
+
+        @property
+        def target(self) -> SourceTarget:
+            return self.link.target
+
+    def __init__(self, target: SourceTarget, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.target = target
+        self.tooltip = "Open this source (Enter)"
+
+    def render(self) -> Text:
+        marker = f"[{self.target.number}]" if self.target.kind == "answer" else "↳"
+        text = Text(end="")
+        text.append(marker, self.get_component_rich_style("source-link--number"))
+        text.append(" " + self.target.label)
+        return text
+
+    def action_select(self) -> None:
+        self.post_message(self.Selected(self))
+
+    def on_click(self, event) -> None:
+        event.stop()  # the answer row would open it a second time
+        self.focus()
+        self.action_select()
+
+
+class AnswerText(Widget):
+    """The sentence holding the answer, with the answer span highlighted."""
+
+    COMPONENT_CLASSES = {"answer-text--span"}
+
+    def __init__(self, sentence: str, start: int, end: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.sentence = flat(sentence)
+        self.span = (start, end)
+
+    @property
+    def highlighted(self) -> str:
+        return self.sentence[self.span[0] : self.span[1]]
+
+    def render(self) -> Text:
+        text = Text(self.sentence, end="")
+        start, end = self.span
+        if end > start:
+            text.stylize(self.get_component_rich_style("answer-text--span"), start, end)
+        return text
+
+
+class AnswerItem(Horizontal):
+    """One ranked answer: rank, highlighted sentence, citation marker, score."""
+
+    def __init__(self, answer: Answer, number: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.answer = answer
+        self.number = number
+        self.target = SourceTarget.for_answer(answer, number)
+        if number > 1:
+            self.add_class("-secondary")
+
+    def compose(self) -> ComposeResult:
+        sentence, start, end = answer_span(self.answer)
+        yield Static(str(self.number), classes="rank")
+        with Vertical(classes="body"):
+            yield AnswerText(sentence, start, end)
+            yield SourceLink(self.target)
+        score = Static(f"{self.answer.score:.2f}", classes="score")
+        score.tooltip = "confidence (0–1)"
+        yield score
+
+    def on_click(self) -> None:
+        """Clicking anywhere on the answer opens its citation."""
+        link = self.query_one(SourceLink)
+        link.focus()
+        link.action_select()
+
+
+class AnswerCard(Vertical):
+    """Ranked answers, best first."""
+
+    def __init__(self, result: AskResult, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.result = result
+        n = len(result.answers)
+        self.border_title = "Answer" if n == 1 else f"{n} answers · best first"
+
+    def compose(self) -> ComposeResult:
+        for number, answer in enumerate(self.result.answers, 1):
+            yield AnswerItem(answer, number)
+
+
+class PassageItem(Vertical):
+    def __init__(self, retrieved: RetrievedPassage, number: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.retrieved = retrieved
+        self.target = SourceTarget.for_passage(retrieved, number)
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(snippet(self.retrieved.passage.text)), classes="snippet")
+        yield SourceLink(self.target)
+
+
+class NotFoundCard(Vertical):
+    """An abstention: said plainly, with the nearest passages to read yourself."""
+
+    def __init__(self, result: AskResult, max_passages: int = 3, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.result = result
+        self.max_passages = max_passages
+        self.border_title = "No answer"
+
+    def compose(self) -> ComposeResult:
+        yield Static("Not found in your documents", classes="headline")
+        passages = self.result.passages[: self.max_passages]
+        reason = self.result.reason or "nothing in the documents answers this"
+        if passages:
+            yield Static(Text(f"{reason[:1].upper()}{reason[1:]}. Nearest passages:"), classes="reason")
+            for number, retrieved in enumerate(passages, 1):
+                yield PassageItem(retrieved, number)
+        else:
+            yield Static(Text(f"{reason[:1].upper()}{reason[1:]}."), classes="reason")
+
+
+class Exchange(Vertical):
+    """One question and what came back for it."""
+
+    def __init__(self, question: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.question = question
+        self.result: AskResult | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("❯ " + flat(self.question)), classes="question")
+        yield Static("", classes="pending")
+
+    def set_pending(self, message: str) -> None:
+        for pending in self.query(".pending"):
+            pending.update(message)
+
+    async def show_result(self, result: AskResult) -> None:
+        self.result = result
+        await self.query(".pending").remove()
+        if result.abstained:
+            await self.mount(NotFoundCard(result))
+        else:
+            await self.mount(AnswerCard(result))
+
+    async def show_error(self, message: str) -> None:
+        await self.query(".pending").remove()
+        await self.mount(Static(Text(message), classes="error"))
+
+
+class ChatLog(VerticalScroll):
+    """The conversation, oldest first."""
+
+    WELCOME = (
+        "Ask a question about your documents. Every answer cites the exact span it "
+        "comes from; select a citation to read it in its source.  F1 or ? for help."
+    )
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.WELCOME, id="welcome")
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        return list(self.query(Exchange))
+
+    @property
+    def links(self) -> list[SourceLink]:
+        return list(self.query(SourceLink))
+
+    async def add_exchange(self, question: str) -> Exchange:
+        exchange = Exchange(question)
+        self.query_one("#welcome").display = False  # room for the conversation
+        await self.mount(exchange)
+        self.reveal(exchange)
+        return exchange
+
+    def reveal(self, exchange: Exchange) -> None:
+        """Scroll so the exchange's question is in view (or the log's end)."""
+
+        def scroll() -> None:
+            if exchange.outer_size.height >= self.scrollable_content_region.height:
+                self.scroll_to_widget(exchange, top=True, animate=False)
+            else:
+                self.scroll_end(animate=False)
+
+        self.call_after_refresh(scroll)
+
+    async def clear(self) -> None:
+        await self.query(Exchange).remove()
+        self.query_one("#welcome").display = True
+        self.scroll_home(animate=False)
