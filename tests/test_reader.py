@@ -1,0 +1,147 @@
+"""Span reader: span-offset invariants on arbitrary text, and a training smoke run."""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qa.reader import ContextPrediction, SpanReader
+from qa.reader.model import trim_span, window_starts
+
+
+@lru_cache(maxsize=1)
+def untrained() -> SpanReader:
+    return SpanReader.untrained(seed=0)
+
+
+def check_prediction(context: str, pred: ContextPrediction, top_k: int) -> None:
+    assert math.isfinite(pred.no_answer_score)
+    assert len(pred.spans) <= top_k
+    scores = [s.score for s in pred.spans]
+    assert scores == sorted(scores, reverse=True)
+    assert len({(s.start, s.end) for s in pred.spans}) == len(pred.spans)
+    for span in pred.spans:
+        assert 0 <= span.start < span.end <= len(context)
+        text = context[span.start : span.end]
+        assert text == text.strip() and text  # exact substring, no surrounding whitespace
+        assert math.isfinite(span.score)
+
+
+ODD = ["\u00a0", "\u3000", "\u200b", "\t", "\n", "\r\n", "  ", "\u2028", "\ufeff", "\u0301"]
+WORDS = ["café", "İstanbul", "straße", "ﬁnance", "東京", "😀", "U.S.", "(1990)", "“quoted”", "Ǆ", "x", "42%", "—"]
+contexts = st.one_of(
+    st.text(max_size=300),
+    st.lists(st.sampled_from(WORDS + ODD + ["the", "a"]), max_size=120).map("".join),
+    st.lists(st.sampled_from(WORDS), max_size=80).map(" ".join),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(question=st.text(max_size=60), ctxs=st.lists(contexts, min_size=1, max_size=4), top_k=st.integers(1, 6))
+def test_spans_are_exact_substrings(question: str, ctxs: list[str], top_k: int) -> None:
+    preds = untrained().predict(question, ctxs, top_k=top_k)
+    assert len(preds) == len(ctxs)
+    for ctx, pred in zip(ctxs, preds):
+        check_prediction(ctx, pred, top_k)
+
+
+def test_edge_cases() -> None:
+    reader = untrained()
+    assert reader.predict("anything?", []) == []
+    empty = reader.predict("", ["", " \n\t "])
+    assert all(p.spans == [] for p in empty)
+    long_ctx = " ".join(f"w{i}" for i in range(1500)) + " end"
+    (pred,) = reader.predict("where is the end?", [long_ctx], top_k=5, max_answer_tokens=3)
+    check_prediction(long_ctx, pred, 5)
+    assert pred.spans
+    batched = reader.predict_batch(["q1", "q2"], [["alpha beta"], ["gamma", "delta"]])
+    assert [len(b) for b in batched] == [1, 2]
+
+
+def test_windows_cover_long_contexts() -> None:
+    assert window_starts(10, 20, 5) == [0]
+    starts = window_starts(100, 30, 10)
+    assert starts[0] == 0 and starts[-1] == 70
+    assert all(b - a <= 20 for a, b in zip(starts, starts[1:]))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (" Paris. ", "Paris"),
+        ("(1990", "1990"),
+        ("(1990)", "(1990)"),
+        ("the U.S.", "the U.S."),
+        ("50%,", "50%"),
+        ("“Hello”", "“Hello”"),
+        ('"Hello', "Hello"),
+        ("...", ""),
+    ],
+)
+def test_trim_span(text: str, expected: str) -> None:
+    s, e = trim_span(text, 0, len(text))
+    assert text[s:e] == expected
+
+
+# --------------------------------------------------------------------------- training smoke test
+
+PEOPLE = [("Ada Lorn", "Vienna", "1821", "chemist"), ("Bruno Tal", "Lisbon", "1902", "painter"),
+          ("Cora Vex", "Oslo", "1877", "sailor"), ("Dima Rusk", "Quito", "1950", "surgeon"),
+          ("Elio Marr", "Dakar", "1933", "poet"), ("Faye Quill", "Hanoi", "1968", "pilot")]
+
+
+def tiny_squad() -> dict:
+    """Three small articles: two for training (20 questions), one held out."""
+    articles = []
+    for a in range(3):
+        paragraphs = []
+        for name, city, year, job in PEOPLE[2 * a : 2 * a + 2]:
+            context = f"{name} was born in {city} in {year}. Later in life, {name} became a famous {job}."
+            qas = []
+            for q, ans in [(f"Where was {name} born?", city), (f"When was {name} born?", year),
+                           (f"What did {name} become?", job), (f"In which city was {name} born?", city),
+                           (f"In what year was {name} born?", year)]:
+                qas.append({"id": f"{name}-{len(qas)}", "question": q,
+                            "answers": [{"text": ans, "answer_start": context.index(ans)}]})
+            paragraphs.append({"context": context, "qas": qas})
+        articles.append({"title": f"t{a}", "paragraphs": paragraphs})
+    return {"version": "1.1", "data": articles}
+
+
+def test_training_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa.reader.train import main
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    data = tmp_path / "tiny.json"
+    data.write_text(json.dumps(tiny_squad()))
+    out, ckpt = tmp_path / "weights", tmp_path / "ckpt"
+    args = ["--data", str(data), "--checkpoint-dir", str(ckpt), "--out", str(out), "--batch-size", "4",
+            "--lr", "3e-4", "--warmup-steps", "1", "--heldout-articles", "1", "--eval-questions", "5",
+            "--eval-negatives", "2", "--log-every-steps", "1", "--minutes", "5"]
+    summary = main([*args, "--max-steps", "12"])
+    losses = summary.losses
+    assert len(losses) == 12
+    assert sum(losses[-4:]) / 4 < 0.8 * sum(losses[:4]) / 4
+
+    assert (out / "reader.safetensors").is_file()
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "sha256" in card and "python -m qa.reader.train" in card
+    assert (out / "reader.safetensors").stat().st_size < 30e6
+    events = [json.loads(line)["event"] for line in (ckpt / "train_log.jsonl").read_text().splitlines()]
+    assert {"start", "train", "eval", "checkpoint", "export"} <= set(events)
+
+    reader = SpanReader.load(out)
+    context = tiny_squad()["data"][0]["paragraphs"][0]["context"]
+    (pred,) = reader.predict("Where was Ada Lorn born?", [context])
+    check_prediction(context, pred, 5)
+
+    resumed = main([*args, "--max-steps", "14"])  # picks up the checkpoint at step 12
+    assert resumed.progress.step == 14 and len(resumed.losses) == 2
+    assert len(resumed.progress.commands) == 2
