@@ -63,6 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=400)
     parser.add_argument("--questions", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
 
     from embeddings.encoder import Encoder, load_model
@@ -76,14 +77,19 @@ def main() -> None:
     docs = synthetic_corpus(args.docs)
     model.encode(["warm up"] * 64, batch_size=64)
 
-    t0 = time.perf_counter()
-    index = PassageIndex(settings)
-    index.add_documents(docs, encoder)
-    ours = time.perf_counter() - t0
-    texts = [p.text for p in index.passages]
-    t0 = time.perf_counter()
-    model.encode(texts, batch_size=64, normalize_embeddings=True)
-    bare = time.perf_counter() - t0
+    # Alternate the two and keep each one's best time: load from other
+    # processes then hits both alike.
+    ours_times, bare_times = [], []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        index = PassageIndex(settings)
+        index.add_documents(docs, encoder)
+        ours_times.append(time.perf_counter() - t0)
+        texts = [p.text for p in index.passages]
+        t0 = time.perf_counter()
+        model.encode(texts, batch_size=64, normalize_embeddings=True)
+        bare_times.append(time.perf_counter() - t0)
+    ours, bare = min(ours_times), min(bare_times)
 
     assistant = Assistant(index)
     rng = random.Random(1)

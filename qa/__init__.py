@@ -4,7 +4,7 @@ The public API is `Assistant`; `Answer`, `Citation` and `AskResult` are what
 it returns.
 """
 
-from qa.assistant import Assistant, CorpusInfo, QuestionError
+from qa.assistant import Assistant, CorpusInfo, QuestionError, check_question
 from qa.citations import Answer, AskResult, Citation, RetrievedPassage
 
 __all__ = [
@@ -15,4 +15,5 @@ __all__ = [
     "CorpusInfo",
     "QuestionError",
     "RetrievedPassage",
+    "check_question",
 ]

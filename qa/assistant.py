@@ -23,22 +23,23 @@ from qa.retrieval import Retriever
 from qa.sentence_reader import SentenceReader
 
 MAX_QUESTION_CHARS = 1000
-#: Answers below this confidence are withheld; readers calibrate their
-#: scores so that 0.5 is where answering starts to be more often right.
-MIN_CONFIDENCE = 0.5
 
 ProgressFn = Callable[[int, int], None]
 
 
 def make_reader(encoder: Encoder, lexical):
     """The trained span reader when its weights ship, else whole sentences.
-    ``QA_READER=sentence`` forces the sentence reader."""
+
+    ``QA_READER=sentence`` forces the sentence reader; ``QA_READER_WEIGHTS``
+    points at another weights folder (e.g. a longer training run)."""
     import os
 
+    from qa.reader import DEFAULT_WEIGHTS_DIR
     from qa.span_reader import SpanAnswerer, weights_available
 
-    if os.environ.get("QA_READER", "span") != "sentence" and weights_available():
-        return SpanAnswerer(lexical)
+    weights = Path(os.environ.get("QA_READER_WEIGHTS") or DEFAULT_WEIGHTS_DIR)
+    if os.environ.get("QA_READER", "span") != "sentence" and weights_available(weights):
+        return SpanAnswerer(lexical, weights)
     return SentenceReader(encoder, lexical)
 
 
@@ -67,6 +68,8 @@ def check_question(question: str) -> str:
 
 
 class Assistant:
+    """Not thread-safe: callers that use threads (the TUI) serialise calls."""
+
     def __init__(self, index: PassageIndex, index_dir: Path | None = None):
         self.index = index
         self.index_dir = Path(index_dir) if index_dir is not None else None
@@ -175,13 +178,18 @@ class Assistant:
         retrieved = self.retriever.retrieve(question, max(passages, 1))
         return self.answer_from(question, retrieved, k, abstain)
 
+    @property
+    def answer_threshold(self) -> float:
+        """Answers scored below this are withheld (the calibration's operating point)."""
+        return self.reader.calibration.threshold
+
     def answer_from(
         self, question: str, retrieved: list[RetrievedPassage], k: int = 3, abstain: bool = True
     ) -> AskResult:
         """Read answers from given passages (``ask`` without the retrieval)."""
         answers = self.reader.read(question, retrieved, max(k, 1))
         if abstain:
-            answers = [a for a in answers if a.score >= MIN_CONFIDENCE]
+            answers = [a for a in answers if a.score >= self.answer_threshold]
         if not answers:
             return AskResult(
                 question, [], True, retrieved, reason="nothing in the documents answers this"

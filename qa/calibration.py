@@ -1,7 +1,7 @@
 """Calibrated abstention: P(answer is right) from a reader's evidence.
 
 Readers expose `features(question, passages)` → candidate answers with named
-features; a logistic model maps features to the probability that the answer
+features, the reader's own best first; a logistic model maps features to the probability that the answer
 is right, and the assistant withholds answers below 0.5. ``qa calibrate``
 fits the model on SQuAD *train* articles the reader never trained on:
 each question is asked twice, with its paragraph in the corpus (a candidate is
@@ -41,6 +41,10 @@ OFF_TOPIC_QUESTIONS = [
 class LogisticCalibration:
     weights: dict[str, float]
     bias: float
+    #: The operating point: answers below it are withheld. Chosen from the
+    #: trade-off table (the fit's 50/50 answerable/unanswerable mix is more
+    #: pessimistic than real use, where most questions have an answer).
+    threshold: float = 0.5
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
@@ -51,7 +55,11 @@ class LogisticCalibration:
         if not path.is_file():
             return default
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls({k: float(v) for k, v in data["weights"].items()}, float(data["bias"]))
+        return cls(
+            {k: float(v) for k, v in data["weights"].items()},
+            float(data["bias"]),
+            float(data.get("threshold", 0.5)),
+        )
 
 
 @dataclass
@@ -104,15 +112,17 @@ def collect_examples(
         retrieved = assistant.retriever.retrieve(question, 10)
         present = retrieved[:5]
         removed = [rp for rp in retrieved if rp.passage.doc_id != doc_id][:5]
-        for feats, text in assistant.reader.features(question, present):
+        # The decision to calibrate is whether to show the reader's best
+        # candidate, so each question contributes that one per condition.
+        for feats, text in assistant.reader.features(question, present)[:1]:
             label = int(assistant.reader.is_right(text, golds))
             examples.append(CalibrationExample(feats, label, "answerable", qid))
-        for feats, _ in assistant.reader.features(question, removed):
+        for feats, _ in assistant.reader.features(question, removed)[:1]:
             examples.append(CalibrationExample(feats, 0, "removed", qid))
         if progress:
             progress(n, total)
     for n, question in enumerate(OFF_TOPIC_QUESTIONS, len(questions) + 1):
-        for feats, _ in assistant.reader.features(question, assistant.retriever.retrieve(question, 5)):
+        for feats, _ in assistant.reader.features(question, assistant.retriever.retrieve(question, 5))[:1]:
             examples.append(CalibrationExample(feats, 0, "off-topic", question))
         if progress:
             progress(n, total)

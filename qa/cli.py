@@ -147,12 +147,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     )
     fitted = cal.fit(examples)
     table = cal.tradeoff_table(fitted, examples)
+    threshold = args.threshold
     reader = assistant.reader
     out = Path(args.out) if args.out else reader.calibration_path
     record = {
         "reader": reader.name,
         "weights": fitted.weights,
         "bias": fitted.bias,
+        "threshold": threshold,
         "data": {
             "file": path.name,
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
@@ -252,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", type=int, default=10, help="the last N articles (held out from reader training)")
     p.add_argument("--questions", type=int, default=500)
     p.add_argument("--out", help="where to write the calibration (default: beside the reader)")
+    p.add_argument("--threshold", type=float, default=0.3,
+                   help="operating point: answers below this probability are withheld (default 0.3)")
     p.set_defaults(func=cmd_calibrate)
 
     p = with_index(sub.add_parser("remove", help="drop a document from the index"))

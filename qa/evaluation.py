@@ -159,9 +159,7 @@ def evaluate_squad(
         prediction = top.text if top else ""
         em.append(exact_match(prediction, q.answers))
         f1.append(f1_score(prediction, q.answers))
-        from qa.assistant import MIN_CONFIDENCE
-
-        if top is None or top.score < MIN_CONFIDENCE:
+        if top is None or top.score < assistant.answer_threshold:
             abstained += 1
         else:
             answered_f1.append(f1[-1])

@@ -23,10 +23,24 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+@lru_cache(maxsize=1)
+def _QUESTION_STEMS() -> frozenset[str]:
+    return frozenset(t for toks in tokenize(sorted(QUESTION_WORDS)) for t in toks)
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
     return bm25s.tokenize(
         texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
     )
+
+
+#: Words that shape a question rather than name its subject; bm25s's English
+#: stopwords keep them, and an absent "many" must not count against a passage.
+QUESTION_WORDS = frozenset(
+    "how many much what which who whom whose when where why did does do was were is are "
+    "has have had can could would should will there their they its it this that these those "
+    "according name kind type".split()
+)
 
 
 class LexicalIndex:
@@ -45,7 +59,7 @@ class LexicalIndex:
 
     def weighted_overlap(self, query: str, text: str) -> float:
         """Share of the query's idf mass that ``text`` contains, in [0, 1]."""
-        q_terms = set(tokenize([query])[0])
+        q_terms = set(tokenize([query])[0]) - _QUESTION_STEMS()
         if not q_terms:
             return 0.0
         t_terms = set(tokenize([text])[0])

@@ -77,10 +77,11 @@ class SentenceReader:
     def features(
         self, question: str, passages: list[RetrievedPassage]
     ) -> list[tuple[dict[str, float], str]]:
-        """Every candidate's features and text (for calibration)."""
-        return [
-            (feats, rp.document.text[a:b]) for feats, rp, (a, b) in self._candidates(question, passages)
-        ]
+        """Every candidate's features and text, the most similar first."""
+        ranked = sorted(
+            self._candidates(question, passages), key=lambda c: -(c[0]["cosine"] + c[0]["overlap"])
+        )
+        return [(feats, rp.document.text[a:b]) for feats, rp, (a, b) in ranked]
 
     def read(self, question: str, passages: list[RetrievedPassage], top_k: int) -> list[Answer]:
         """The ``top_k`` best sentences with calibrated confidences; the

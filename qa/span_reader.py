@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from embeddings.chunking import Passage
 from qa.calibration import LogisticCalibration
 from qa.citations import Answer, RetrievedPassage, make_citation
 from qa.reader import DEFAULT_WEIGHTS_DIR, SpanReader
@@ -38,6 +39,10 @@ class Candidate:
     @property
     def features(self) -> dict[str, float]:
         return {"margin": self.margin, "dense": self.dense, "lexical": self.lexical}
+
+
+def within_one_sentence(passage: Passage, start: int, end: int) -> bool:
+    return any(a <= start and end <= b for a, b in passage.sentences)
 
 
 def weights_available(directory: Path = DEFAULT_WEIGHTS_DIR) -> bool:
@@ -71,11 +76,14 @@ class SpanAnswerer:
         for rp, pred in zip(passages, predictions):
             lexical = self.lexical.weighted_overlap(question, rp.passage.text)
             for span in pred.spans:
+                start, end = rp.passage.start + span.start, rp.passage.start + span.end
+                if not within_one_sentence(rp.passage, start, end):
+                    continue  # a "span" across sentences is never a short answer
                 out.append(
                     Candidate(
                         rp=rp,
-                        start=rp.passage.start + span.start,
-                        end=rp.passage.start + span.end,
+                        start=start,
+                        end=end,
                         margin=span.score - pred.no_answer_score,
                         dense=rp.dense_score or 0.0,
                         lexical=lexical,
@@ -92,10 +100,9 @@ class SpanAnswerer:
     def features(
         self, question: str, passages: list[RetrievedPassage]
     ) -> list[tuple[dict[str, float], str]]:
-        """Every candidate's features and text (for calibration)."""
-        return [
-            (c.features, c.rp.document.text[c.start : c.end]) for c in self.candidates(question, passages)
-        ]
+        """Every candidate's features and text, highest reader margin first."""
+        ranked = sorted(self.candidates(question, passages), key=lambda c: -c.margin)
+        return [(c.features, c.rp.document.text[c.start : c.end]) for c in ranked]
 
     def read(self, question: str, passages: list[RetrievedPassage], top_k: int) -> list[Answer]:
         scored = sorted(
@@ -106,14 +113,17 @@ class SpanAnswerer:
             key=lambda item: -item[0],
         )
         kept: list[tuple[float, Candidate]] = []
+        seen_texts: set[str] = set()
         for prob, cand in scored:
-            # The same phrase read from overlapping passages, or a span inside
-            # a better one: keep the best-scored reading only.
-            if any(
+            # The same phrase read from overlapping passages, a span inside a
+            # better one, or the same words elsewhere: keep the best reading.
+            text = " ".join(cand.rp.document.text[cand.start : cand.end].lower().split())
+            if text in seen_texts or any(
                 k.rp.passage.doc_id == cand.rp.passage.doc_id and k.start < cand.end and cand.start < k.end
                 for _, k in kept
             ):
                 continue
+            seen_texts.add(text)
             kept.append((prob, cand))
             if len(kept) >= top_k:
                 break

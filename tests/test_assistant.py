@@ -2,22 +2,28 @@
 
 import pytest
 
-from qa import Assistant, QuestionError
+import statistics
 
-# (question, words that must be inside the top answer's span)
+from qa import Assistant, QuestionError
+from qa.evaluation import normalize_answer
+
+# (question, the exact short answer the top answer must be, by SQuAD normalisation)
 SEED_QUESTIONS = [
-    ("Who did Witkoff meet in Moscow?", "Putin"),
+    ("Which car was the bomb placed under?", "Volkswagen Golf"),
+    ("Who is Trump's special envoy?", "Steve Witkoff"),
+    ("Which news agency said a homemade explosive device killed the general?", "TASS"),
+    ("Who did Witkoff meet in Moscow?", "Vladimir Putin"),
     ("When was Darya Dugina killed?", "August 2022"),
     ("What was the explosive device packed with?", "shrapnel"),
-    ("Who is Kirill Dmitriev?", "negotiator"),
-    ("Which newspaper described the video of the explosion?", "Guardian"),
-    ("What does Moscow insist about Crimea?", "belongs to Russia"),
-    ("Who is Steve Witkoff?", "envoy"),
-    ("Who has not been on board with the peace settlement?", "Zelensky"),
+    ("Which newspaper described the video of the explosion?", "The Guardian"),
+    ("What does Moscow insist about Crimea?", "belongs to Russia forever"),
+    ("Who has not been on board with the peace settlement?", "President Zelensky"),
     ("Where did Witkoff meet Putin?", "Kremlin"),
     ("Whose daughter was Darya Dugina?", "Alexander Dugin"),
-    ("What did the video on Russian social media show?", "car exploded"),
-    ("Have Ukrainian leaders commented on the bombing?", "yet to comment"),
+    ("In which city was the general assassinated?", "Balashikha"),
+    ("Who was the deceased?", "Lt Gen Yaroslav Moskalik"),
+    ("Who met with senior Russian negotiator Kirill Dmitriev?", "Witkoff"),
+    ("How far is Balashikha from Moscow?", "20 miles east"),
 ]
 
 OFF_TOPIC = [
@@ -33,12 +39,25 @@ def test_seed_question_is_answered_with_a_cited_span(seed_assistant, seed_docume
     result = seed_assistant.ask(question)
     assert not result.abstained, result.reason
     top = result.answers[0]
-    assert gold.lower() in top.text.lower()
+    assert normalize_answer(top.text) == normalize_answer(gold)
     c = top.citation
     assert seed_document.text[c.start : c.end] == top.text
     assert c.context_start <= c.start < c.end <= c.context_end
     assert seed_document.text[c.passage_start : c.passage_end] == c.passage
     assert c.doc_id == seed_document.doc_id and c.path.endswith(".txt")
+
+
+def test_answers_are_short(seed_assistant):
+    lengths = [len(seed_assistant.ask(q).answers[0].text.split()) for q, _ in SEED_QUESTIONS]
+    assert statistics.median(lengths) <= 6
+
+
+def test_the_phrase_is_cited_inside_its_sentence(seed_assistant, seed_document):
+    top = seed_assistant.ask("Which car was the bomb placed under?").answers[0]
+    c = top.citation
+    assert top.sentence == seed_document.text[c.context_start : c.context_end]
+    assert top.sentence.startswith("The deceased has been identified as Lt Gen Yaroslav Moskalik")
+    assert top.sentence[c.start - c.context_start : c.end - c.context_start] == "Volkswagen Golf"
 
 
 def test_every_answer_is_verbatim_and_answers_do_not_overlap(seed_assistant, seed_document):
@@ -84,7 +103,7 @@ def test_add_and_remove_through_the_api(tmp_path, seed_copy):
     extra.write_text("# Lab notes\n\nThe centrifuge in room 12 spins at 9000 rpm.", encoding="utf-8")
     report = assistant.add([extra])
     assert report.added == ["extra.md"]
-    result = assistant.ask("How fast does the centrifuge spin?")
+    result = assistant.ask("How fast does the centrifuge spin?", abstain=False)
     assert "9000 rpm" in result.answers[0].text
     reloaded = Assistant.load(tmp_path / "idx")
     assert {d.doc_id for d in reloaded.documents} == {"000_81a655e1a47972bf.txt", "extra.md"}
@@ -101,3 +120,12 @@ def test_default_assistant_builds_its_cache_once(monkeypatch):
     second = Assistant.default()
     assert (second.index_dir / "manifest.json").stat().st_mtime_ns == mtime
     assert second.info().passages == first.info().passages
+
+
+def test_sentence_reader_is_the_fallback(monkeypatch, seed_copy):
+    monkeypatch.setenv("QA_READER", "sentence")
+    assistant = Assistant.from_paths([seed_copy])
+    assert assistant.info().reader == "sentence"
+    top = assistant.ask("Who is Kirill Dmitriev?").answers[0]
+    assert "negotiator" in top.text and top.text == top.sentence
+    assert assistant.ask("Who won the 2018 World Cup?").abstained

@@ -20,12 +20,9 @@ import json
 import math
 import os
 import pickle
-import re
 import shlex
-import string
 import sys
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
+from qa.evaluation import exact_match, f1_score, normalize_answer
 from qa.reader.model import (
     WEIGHTS_FILE,
     WEIGHTS_FORMAT,
@@ -87,29 +85,9 @@ class TrainConfig:
 # --------------------------------------------------------------------------- SQuAD metric
 
 
-def normalize_answer(s: str) -> str:
-    """Official SQuAD normalisation: lowercase, drop punctuation and articles, collapse spaces."""
-    s = s.lower()
-    s = "".join(ch for ch in s if ch not in set(string.punctuation))
-    s = re.sub(r"\b(a|an|the)\b", " ", s)
-    return " ".join(s.split())
-
-
-def f1_score(prediction: str, gold: str) -> float:
-    """Token-overlap F1 after normalisation (official SQuAD v1.1 definition)."""
-    p, g = normalize_answer(prediction).split(), normalize_answer(gold).split()
-    common = Counter(p) & Counter(g)
-    same = sum(common.values())
-    if same == 0:
-        return 0.0
-    precision, recall = same / len(p), same / len(g)
-    return 2 * precision * recall / (precision + recall)
-
-
 def squad_scores(prediction: str, golds: Sequence[str]) -> tuple[float, float]:
-    """(EM, F1), each the best over the gold answers."""
-    em = max(float(normalize_answer(prediction) == normalize_answer(g)) for g in golds)
-    return em, max(f1_score(prediction, g) for g in golds)
+    """(EM, F1), each the best over the gold answers (the official definitions)."""
+    return exact_match(prediction, list(golds)), f1_score(prediction, list(golds))
 
 
 # --------------------------------------------------------------------------- data

@@ -1,0 +1,81 @@
+"""Span answers across passages: offsets, duplicate merging, sentence bounds."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from embeddings.chunking import chunk_document
+from embeddings.documents import document_from_text
+from qa.citations import RetrievedPassage
+from qa.lexical import LexicalIndex
+from qa.reader import SpanReader
+from qa.span_reader import SpanAnswerer, within_one_sentence
+
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def untrained_answerer():
+    """The real reader network with a random head: arbitrary spans, real offsets."""
+    answerer = SpanAnswerer(LexicalIndex(["placeholder"]))
+    answerer._reader = SpanReader.untrained(seed=1)
+    return answerer
+
+
+def retrieved(doc, max_words, overlap):
+    passages = chunk_document(doc, max_words=max_words, overlap=overlap)
+    return [RetrievedPassage(p, doc, 1.0, dense_score=0.5) for p in passages]
+
+
+words = st.sampled_from(
+    ["Golf", "Volkswagen", "café", "Ünïcödé", "日本", "the", "bomb.", "3.5", "U.S.", "“quoted”",
+     "(1990)", "a", "war?", "—", "peace!"]
+)
+seps = st.sampled_from([" ", "  ", "\n", "\n\n", "\t", "\u00a0"])
+texts = st.lists(st.tuples(words, seps), min_size=3, max_size=60).map(
+    lambda parts: "".join(w + s for w, s in parts)
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=texts, max_words=st.integers(3, 20))
+def test_answers_are_verbatim_within_a_sentence_and_never_overlap(untrained_answerer, text, max_words):
+    doc = document_from_text(text, "d")
+    passages = retrieved(doc, max_words, overlap=2)  # heavy overlap: duplicates guaranteed
+    answers = untrained_answerer.read("What is it?", passages, top_k=10)
+    spans = []
+    for answer in answers:
+        c = answer.citation
+        assert doc.text[c.start : c.end] == answer.text
+        assert answer.text.strip() == answer.text and answer.text
+        assert doc.text[c.context_start : c.context_end] == answer.sentence
+        assert c.context_start <= c.start < c.end <= c.context_end
+        for s, e in spans:
+            assert c.end <= s or e <= c.start, "overlapping passages gave a duplicate answer"
+        spans.append((c.start, c.end))
+    assert [a.score for a in answers] == sorted((a.score for a in answers), reverse=True)
+
+
+def test_within_one_sentence():
+    doc = document_from_text("First one here. Second one there.", "d")
+    (passage,) = chunk_document(doc)
+    assert within_one_sentence(passage, 0, 5)
+    assert not within_one_sentence(passage, 6, 20)  # crosses into the second sentence
+
+
+def test_shipped_weights_load_offline_in_a_fresh_process():
+    code = (
+        "from qa import Assistant; a = Assistant.from_paths(['seeds']);"
+        "r = a.ask('When was Darya Dugina killed?'); print(a.reader.name, r.answers[0].text)"
+    )
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONPATH=str(ROOT))
+    env.pop("QA_READER", None)
+    env.pop("QA_READER_WEIGHTS", None)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0] == "span"
