@@ -147,7 +147,11 @@ def evaluate_squad(
         start = time.perf_counter()
         if gold_paragraph:
             doc = index.documents[q.doc_id]
-            passages = [RetrievedPassage(p, doc, 1.0) for p in by_doc[q.doc_id]]
+            qvec = assistant.encoder.encode_query(q.question)
+            passages = [
+                RetrievedPassage(p, doc, 1.0, dense_score=float(index.vectors[p.passage_id] @ qvec))
+                for p in by_doc[q.doc_id]
+            ]
             result = assistant.answer_from(q.question, passages, k=1, abstain=False)
         else:
             result = assistant.ask(q.question, k=1, abstain=False)
