@@ -96,7 +96,7 @@ class Assistant:
         else:
             index = PassageIndex(settings)
         assistant = cls(index, Path(index_dir) if index_dir is not None else None)
-        assistant._add_documents(documents, progress)
+        assistant.add_documents(documents, progress)
         return assistant
 
     @classmethod
@@ -124,9 +124,12 @@ class Assistant:
     # ---- corpus ---------------------------------------------------------
     def add(self, paths: list[str | Path], progress: ProgressFn | None = None) -> SyncReport:
         """Index more files or folders (changed ones are re-embedded, unchanged skipped)."""
-        return self._add_documents(read_documents(list(paths)), progress)
+        return self.add_documents(read_documents(list(paths)), progress)
 
-    def _add_documents(self, documents: list[Document], progress: ProgressFn | None) -> SyncReport:
+    def add_documents(
+        self, documents: list[Document], progress: ProgressFn | None = None
+    ) -> SyncReport:
+        """``add`` for documents already in memory (evaluation, calibration)."""
         report = self.index.add_documents(documents, self.encoder, progress)
         self.last_report = report
         if report.changed or (self.index_dir is not None and not self.index_dir.exists()):

@@ -103,8 +103,7 @@ def collect_examples(
                 questions.append((qa["id"], qa["question"], [a["text"] for a in qa["answers"]], doc_id))
     random.Random(seed).shuffle(questions)
     questions = questions[:max_questions]
-    assistant.index.add_documents(documents, assistant.encoder)
-    assistant._commit()
+    assistant.add_documents(documents)
 
     examples: list[CalibrationExample] = []
     total = len(questions) + len(OFF_TOPIC_QUESTIONS)

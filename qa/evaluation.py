@@ -134,9 +134,7 @@ def evaluate_squad(
         documents = [d for d in documents if d.doc_id in needed]
     index = PassageIndex(IndexSettings.from_env())
     assistant = Assistant(index)
-    index.add_documents(documents, assistant.encoder, progress=index_progress)
-    assistant.retriever.refresh()
-    assistant.reader.lexical = assistant.retriever.lexical
+    assistant.add_documents(documents, progress=index_progress)
     by_doc: dict[str, list] = {}
     for p in index.passages:
         by_doc.setdefault(p.doc_id, []).append(p)
