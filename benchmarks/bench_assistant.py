@@ -68,10 +68,9 @@ def main() -> None:
 
     from embeddings.encoder import Encoder, load_model
     from embeddings.index import PassageIndex
-    from embeddings.settings import IndexSettings
-    from qa import Assistant
+    from qa import Assistant, Settings
 
-    settings = IndexSettings()
+    settings = Settings().index
     encoder = Encoder(settings.model)
     model = load_model(settings.model)
     docs = synthetic_corpus(args.docs)
@@ -91,7 +90,7 @@ def main() -> None:
         bare_times.append(time.perf_counter() - t0)
     ours, bare = min(ours_times), min(bare_times)
 
-    assistant = Assistant(index)
+    assistant = Assistant(index, settings=Settings())
     rng = random.Random(1)
     questions = [rng.choice(QUESTION_STEMS) for _ in range(args.questions)]
     questions = [q if i % 3 else q.replace("?", f" in {2000 + i}?") for i, q in enumerate(questions)]

@@ -25,7 +25,7 @@ DEV = ROOT.parent / "shared" / "squad" / "dev-v1.1-public.json"
 
 
 def run(reader, items) -> tuple[float, float]:
-    from qa.evaluation import f1_score
+    from qa.evaluation.metrics import f1_score
 
     f1s, times = [], []
     for question, context, golds in items:
@@ -40,19 +40,20 @@ def run(reader, items) -> tuple[float, float]:
 def main() -> None:
     import torch
 
-    from qa.evaluation import load_squad
-    from qa.reader import SpanReader
+    from qa.evaluation import squad
+    from qa.reader.model import SpanModel
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--file", default=str(DEV))
     args = parser.parse_args()
-    documents, questions = load_squad(args.file, args.questions)
+    documents, questions = squad.corpus(squad.read_articles(args.file))
+    questions = questions[: args.questions]
     text = {d.doc_id: d.text for d in documents}
     items = [(q.question, text[q.doc_id], q.answers) for q in questions]
 
-    fp = SpanReader.load()
-    q8 = SpanReader.load()
+    fp = SpanModel.load()
+    q8 = SpanModel.load()
     q8.net = torch.ao.quantization.quantize_dynamic(q8.net, {torch.nn.Linear}, dtype=torch.qint8)
     run(fp, items[:5]), run(q8, items[:5])  # warm up
     f1_fp, ms_fp = run(fp, items)

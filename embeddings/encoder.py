@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from embeddings import query_encoder
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -52,7 +54,11 @@ def load_model(name: str) -> SentenceTransformer:
 
 
 class Encoder:
-    """Normalised embeddings, so inner product in FAISS is cosine similarity."""
+    """Normalised embeddings, so inner product in FAISS is cosine similarity.
+
+    Passages are embedded with sentence-transformers; a question, when the
+    model allows it, with the lighter `QueryEncoder` (same vectors), so
+    answering never imports sentence-transformers."""
 
     def __init__(self, model_name: str):
         self.model_name = model_name
@@ -99,4 +105,7 @@ class Encoder:
         return out
 
     def encode_query(self, text: str) -> np.ndarray:
+        model_dir = Path(resolve_model_path(self.model_name))
+        if query_encoder.supported(model_dir):
+            return query_encoder.load_query_encoder(str(model_dir)).encode(text)
         return self.encode([text])[0]

@@ -1,8 +1,8 @@
 """The passage index: passages + their vectors in FAISS, saved atomically.
 
-On disk (one folder): ``manifest.json`` (format version, model, dimension,
-chunking settings, per-document content hashes), ``documents.jsonl``,
-``passages.jsonl`` and ``vectors.faiss``. Saving writes a sibling temp folder
+On disk (one folder): the manifest (format version, model, dimension,
+chunking settings, per-document content hashes), the documents, the
+passages and the FAISS vectors (file names below). Saving writes a sibling temp folder
 and renames it into place, so an interrupted save leaves the previous index
 intact; a crash between the two renames is recovered on the next load.
 """
@@ -26,7 +26,12 @@ from embeddings.encoder import Encoder
 from embeddings.settings import IndexSettings
 
 FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
+#: The files of an index folder; the manifest is written last, so a folder
+#: without one was never finished.
+MANIFEST_FILE = "manifest.json"
+DOCUMENTS_FILE = "documents.jsonl"
+PASSAGES_FILE = "passages.jsonl"
+VECTORS_FILE = "vectors.faiss"
 
 ProgressFn = Callable[[int, int], None]
 
@@ -48,6 +53,13 @@ class SyncReport:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        """``2 added, 1 updated, 5 unchanged (40 passages embedded)``: the words the CLI and UI show."""
+        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.unchanged)} unchanged"]
+        if self.removed:
+            parts.append(f"{len(self.removed)} removed")
+        return f"{', '.join(parts)} ({self.embedded_passages} passages embedded)"
 
 
 class PassageIndex:
@@ -165,9 +177,8 @@ class PassageIndex:
             counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
         return {
             "format_version": FORMAT_VERSION,
-            "model": self.settings.model,
+            **self.settings.to_manifest(),
             "dimension": self.dimension,
-            "chunking": {"max_words": self.settings.max_words, "overlap": self.settings.overlap},
             "passages": len(self.passages),
             "documents": {
                 doc_id: {"path": d.path, "sha256": d.sha256, "passages": counts.get(doc_id, 0)}
@@ -186,15 +197,15 @@ class PassageIndex:
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
         try:
-            with open(tmp / "documents.jsonl", "w", encoding="utf-8") as fh:
+            with open(tmp / DOCUMENTS_FILE, "w", encoding="utf-8") as fh:
                 for doc in self.documents.values():
                     fh.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
-            with open(tmp / "passages.jsonl", "w", encoding="utf-8") as fh:
+            with open(tmp / PASSAGES_FILE, "w", encoding="utf-8") as fh:
                 for p in self.passages:
                     fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
-            faiss.write_index(self.faiss_index, str(tmp / "vectors.faiss"))
+            faiss.write_index(self.faiss_index, str(tmp / VECTORS_FILE))
             # The manifest goes last: a folder without one was never finished.
-            _write_json(tmp / MANIFEST, self.manifest())
+            _write_json(tmp / MANIFEST_FILE, self.manifest())
             for name in os.listdir(tmp):
                 with open(tmp / name, "rb") as fh:
                     os.fsync(fh.fileno())
@@ -209,7 +220,7 @@ class PassageIndex:
 
         directory = Path(directory)
         _recover(directory)
-        manifest_path = directory / MANIFEST
+        manifest_path = directory / MANIFEST_FILE
         if not manifest_path.is_file():
             raise IndexStoreError(f"no index at {directory} (build one with: qa index PATH --index {directory})")
         try:
@@ -227,20 +238,19 @@ class PassageIndex:
                 f"index at {directory} was built with model {manifest.get('model')!r}, but"
                 f" {expected_model!r} is configured; rebuild it or change QA_EMBEDDING_MODEL"
             )
-        settings = IndexSettings(
-            model=manifest["model"],
-            max_words=int(manifest["chunking"]["max_words"]),
-            overlap=int(manifest["chunking"]["overlap"]),
-        )
+        try:
+            settings = IndexSettings.from_manifest(manifest)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IndexStoreError(f"index manifest {manifest_path} is malformed: {exc!r}") from None
         index = cls(settings, manifest.get("dimension"))
         try:
-            with open(directory / "documents.jsonl", encoding="utf-8") as fh:
+            with open(directory / DOCUMENTS_FILE, encoding="utf-8") as fh:
                 for line in fh:
                     doc = Document.from_dict(json.loads(line))
                     index.documents[doc.doc_id] = doc
-            with open(directory / "passages.jsonl", encoding="utf-8") as fh:
+            with open(directory / PASSAGES_FILE, encoding="utf-8") as fh:
                 index.passages = [Passage.from_dict(json.loads(line)) for line in fh]
-            flat = faiss.read_index(str(directory / "vectors.faiss"))
+            flat = faiss.read_index(str(directory / VECTORS_FILE))
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise IndexStoreError(f"index at {directory} is damaged: {exc}") from None
         if flat.ntotal != len(index.passages) or set(manifest["documents"]) != set(index.documents):
@@ -255,7 +265,7 @@ class PassageIndex:
 
 
 def is_index_dir(directory: Path) -> bool:
-    return (directory / MANIFEST).is_file()
+    return (directory / MANIFEST_FILE).is_file()
 
 
 def _write_json(path: Path, data: dict) -> None:

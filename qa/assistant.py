@@ -15,36 +15,14 @@ from typing import Callable
 
 from embeddings.documents import Document, read_documents
 from embeddings.encoder import Encoder
-from embeddings.index import IndexStoreError, PassageIndex, SyncReport
-from embeddings.settings import IndexSettings
-from qa.citations import AskResult, RetrievedPassage
-from qa.defaults import default_corpus_dir, default_index_dir
+from embeddings.index import IndexStoreError, PassageIndex, SyncReport, is_index_dir
+from qa.citations import EMPTY_INDEX_REASON, NO_ANSWER_REASON, AskResult, RetrievedPassage
+from qa.questions import check_question
+from qa.reader import ExtractiveReader, Reader
 from qa.retrieval import Retriever
-from qa.sentence_reader import SentenceReader
-
-MAX_QUESTION_CHARS = 1000
+from qa.settings import Settings
 
 ProgressFn = Callable[[int, int], None]
-
-
-def make_reader(encoder: Encoder, lexical):
-    """The trained span reader when its weights ship, else whole sentences.
-
-    ``QA_READER=sentence`` forces the sentence reader; ``QA_READER_WEIGHTS``
-    points at another weights folder (e.g. a longer training run)."""
-    import os
-
-    from qa.reader import DEFAULT_WEIGHTS_DIR
-    from qa.span_reader import SpanAnswerer, weights_available
-
-    weights = Path(os.environ.get("QA_READER_WEIGHTS") or DEFAULT_WEIGHTS_DIR)
-    if os.environ.get("QA_READER", "span") != "sentence" and weights_available(weights):
-        return SpanAnswerer(lexical, weights)
-    return SentenceReader(encoder, lexical)
-
-
-class QuestionError(ValueError):
-    """A question that cannot be asked; the message is user-facing."""
 
 
 @dataclass(frozen=True)
@@ -56,26 +34,26 @@ class CorpusInfo:
     reader: str
 
 
-def check_question(question: str) -> str:
-    question = " ".join(question.split())
-    if not question:
-        raise QuestionError("the question is empty")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionError(
-            f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}"
-        )
-    return question
-
-
 class Assistant:
-    """Not thread-safe: callers that use threads (the TUI) serialise calls."""
+    """Documents in, cited answers out.
 
-    def __init__(self, index: PassageIndex, index_dir: Path | None = None):
+    ``settings`` default to `Settings.from_env()`; ``reader`` to the
+    `ExtractiveReader` with the settings' weights. Not thread-safe: callers
+    that use threads (the TUI) serialise calls."""
+
+    def __init__(
+        self,
+        index: PassageIndex,
+        index_dir: Path | None = None,
+        settings: Settings | None = None,
+        reader: Reader | None = None,
+    ):
+        self.settings = settings or Settings.from_env()
         self.index = index
         self.index_dir = Path(index_dir) if index_dir is not None else None
         self.encoder = Encoder(index.settings.model)
         self.retriever = Retriever(index, self.encoder)
-        self.reader = make_reader(self.encoder, self.retriever.lexical)
+        self.reader: Reader = reader or ExtractiveReader(self.settings.reader_weights)
         self.last_report = SyncReport()
 
     # ---- construction ---------------------------------------------------
@@ -84,40 +62,40 @@ class Assistant:
         cls,
         paths: list[str | Path],
         index_dir: str | Path | None = None,
-        settings: IndexSettings | None = None,
+        settings: Settings | None = None,
         progress: ProgressFn | None = None,
     ) -> Assistant:
         """Index files/folders; with ``index_dir`` the index is also saved there
         (updating an existing index there incrementally)."""
+        settings = settings or Settings.from_env()
         documents = read_documents(list(paths))
-        settings = settings or IndexSettings.from_env()
-        if index_dir is not None and (Path(index_dir) / "manifest.json").exists():
-            index = PassageIndex.load(index_dir, expected_model=settings.model)
+        if index_dir is not None and is_index_dir(Path(index_dir)):
+            index = PassageIndex.load(index_dir, expected_model=settings.index.model)
         else:
-            index = PassageIndex(settings)
-        assistant = cls(index, Path(index_dir) if index_dir is not None else None)
+            index = PassageIndex(settings.index)
+        assistant = cls(index, Path(index_dir) if index_dir is not None else None, settings)
         assistant.add_documents(documents, progress)
         return assistant
 
     @classmethod
-    def load(cls, index_dir: str | Path) -> Assistant:
-        return cls(PassageIndex.load(index_dir), Path(index_dir))
+    def load(cls, index_dir: str | Path, settings: Settings | None = None) -> Assistant:
+        return cls(PassageIndex.load(index_dir), Path(index_dir), settings)
 
     @classmethod
-    def default(cls, progress: ProgressFn | None = None) -> Assistant:
+    def default(cls, settings: Settings | None = None, progress: ProgressFn | None = None) -> Assistant:
         """The user's default library: the shipped seed corpus (indexed into the
         user cache on first use, refreshed if it changed; unchanged documents
         cost no embedding) plus whatever ``qa index`` added to it."""
-        index_dir = default_index_dir()
-        settings = IndexSettings.from_env()
-        documents = read_documents([default_corpus_dir()])
+        settings = settings or Settings.from_env()
+        index_dir = settings.default_index_dir
+        documents = read_documents([settings.corpus_dir])
         try:
-            index = PassageIndex.load(index_dir, expected_model=settings.model)
+            index = PassageIndex.load(index_dir, expected_model=settings.index.model)
         except IndexStoreError:
-            index = PassageIndex(settings)  # missing or stale cache: rebuild it
-        assistant = cls(index, index_dir)
+            index = PassageIndex(settings.index)  # missing or stale cache: rebuild it
+        assistant = cls(index, index_dir, settings)
         report = index.add_documents(documents, assistant.encoder, progress)
-        if report.changed or not (index_dir / "manifest.json").exists():
+        if report.changed or not is_index_dir(index_dir):
             assistant._commit()
         return assistant
 
@@ -147,7 +125,6 @@ class Assistant:
         if self.index_dir is not None:
             self.index.save(self.index_dir)
         self.retriever.refresh()
-        self.reader.lexical = self.retriever.lexical
 
     def document(self, doc_id: str) -> Document:
         return self.index.documents[doc_id]
@@ -166,35 +143,46 @@ class Assistant:
         )
 
     # ---- questions ------------------------------------------------------
-    def retrieve(self, query: str, k: int = 5) -> list[RetrievedPassage]:
+    def retrieve(self, query: str, k: int | None = None) -> list[RetrievedPassage]:
+        k = self.settings.passages if k is None else k
         return self.retriever.retrieve(check_question(query), k)
-
-    def ask(
-        self, question: str, k: int = 3, passages: int = 5, abstain: bool = True
-    ) -> AskResult:
-        """Up to ``k`` cited answers from the top ``passages`` passages, or an
-        explicit abstention (``abstained=True``) with the nearest passages.
-        ``abstain=False`` returns the best guesses anyway (for evaluation)."""
-        question = check_question(question)
-        if not self.index.passages:
-            return AskResult(question, [], True, [], reason="the index holds no documents")
-        retrieved = self.retriever.retrieve(question, max(passages, 1))
-        return self.answer_from(question, retrieved, k, abstain)
 
     @property
     def answer_threshold(self) -> float:
-        """Answers scored below this are withheld (the calibration's operating point)."""
+        """Answers scored below this are withheld: the setting, else the calibration's operating point."""
+        if self.settings.min_confidence is not None:
+            return self.settings.min_confidence
         return self.reader.calibration.threshold
 
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        passages: int | None = None,
+        abstain: bool = True,
+    ) -> AskResult:
+        """Up to ``k`` cited answers read from the top ``passages`` passages, or
+        an explicit abstention (``abstained=True``) with the nearest passages.
+        ``abstain=False`` returns the best guesses anyway (for evaluation)."""
+        question = check_question(question)
+        if not self.index.passages:
+            return AskResult(question, [], True, [], reason=EMPTY_INDEX_REASON)
+        depth = self.settings.passages if passages is None else passages
+        retrieved = self.retriever.retrieve(question, max(depth, 1))
+        return self.answer_from(question, retrieved, k, abstain)
+
     def answer_from(
-        self, question: str, retrieved: list[RetrievedPassage], k: int = 3, abstain: bool = True
+        self,
+        question: str,
+        retrieved: list[RetrievedPassage],
+        k: int | None = None,
+        abstain: bool = True,
     ) -> AskResult:
         """Read answers from given passages (``ask`` without the retrieval)."""
+        k = self.settings.answers if k is None else k
         answers = self.reader.read(question, retrieved, max(k, 1))
         if abstain:
             answers = [a for a in answers if a.score >= self.answer_threshold]
         if not answers:
-            return AskResult(
-                question, [], True, retrieved, reason="nothing in the documents answers this"
-            )
+            return AskResult(question, [], True, retrieved, reason=NO_ANSWER_REASON)
         return AskResult(question, answers, False, retrieved)

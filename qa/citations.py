@@ -13,6 +13,16 @@ from embeddings.chunking import Passage
 from embeddings.documents import Document
 
 
+NOT_FOUND = "Not found in your documents"
+NO_ANSWER_REASON = "nothing in the documents answers this"
+EMPTY_INDEX_REASON = "the index holds no documents"
+
+
+def span_label(title: str, start: int, end: int) -> str:
+    """How a place in a document is shown to people: ``title · chars a–b``."""
+    return f"{title} · chars {start}–{end}"
+
+
 @dataclass(frozen=True)
 class Citation:
     doc_id: str
@@ -28,7 +38,7 @@ class Citation:
 
     @property
     def label(self) -> str:
-        return f"{self.title} · chars {self.start}–{self.end}"
+        return span_label(self.title, self.start, self.end)
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,12 @@ class RetrievedPassage:
     dense_rank: int | None = None
     lexical_score: float | None = None
     lexical_rank: int | None = None
+    #: Share of the question's idf-weighted terms found in the passage, in [0, 1].
+    term_overlap: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return span_label(self.document.title, self.passage.start, self.passage.end)
 
     def to_dict(self) -> dict:
         p = self.passage
@@ -91,6 +107,7 @@ class AskResult:
     answers: list[Answer]
     abstained: bool
     passages: list[RetrievedPassage] = field(default_factory=list)
+    #: Why there is no answer (shown after "Not found in your documents").
     reason: str = ""
 
     def to_dict(self) -> dict:

@@ -12,9 +12,20 @@ import os
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qa.calibration import CALIBRATION_FILE
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
+    from qa.citations import AskResult
+    from qa.settings import Settings
 
 EXIT_USAGE = 2
 EXIT_ERROR = 1
+#: The operating point ``qa calibrate`` writes unless told otherwise (chosen
+#: from the trade-off table in the README).
+DEFAULT_THRESHOLD = 0.3
 
 
 def _progress_bar(desc: str, unit: str = "passage"):
@@ -34,49 +45,52 @@ def _progress_bar(desc: str, unit: str = "passage"):
     return update
 
 
-def _open_assistant(index: str | None, progress=None):
+def _open_assistant(args: argparse.Namespace, progress=None) -> Assistant:
     from qa.assistant import Assistant
 
-    if index is None:
-        return Assistant.default(progress=progress)
-    return Assistant.load(index)
+    if args.index is None:
+        return Assistant.default(args.settings, progress=progress)
+    return Assistant.load(args.index, args.settings)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     from qa.assistant import Assistant
-    from qa.defaults import default_index_dir
 
-    target = Path(args.index) if args.index else default_index_dir()
+    settings: Settings = args.settings
+    target = Path(args.index) if args.index else settings.default_index_dir
     if args.index is None:
-        assistant = _open_assistant(None, _progress_bar("seed corpus"))
+        assistant = _open_assistant(args, _progress_bar("seed corpus"))
         report = assistant.add(args.paths, progress=_progress_bar("embedding"))
     else:
-        assistant = Assistant.from_paths(args.paths, target, progress=_progress_bar("embedding"))
+        assistant = Assistant.from_paths(
+            args.paths, target, settings, progress=_progress_bar("embedding")
+        )
         report = assistant.last_report
     info = assistant.info()
     print(
-        f"indexed into {target}: {len(report.added)} added, {len(report.updated)} updated,"
-        f" {len(report.unchanged)} unchanged ({report.embedded_passages} passages embedded);"
+        f"indexed into {target}: {report.summary()};"
         f" {info.documents} documents, {info.passages} passages in all"
     )
     return 0
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    assistant = _open_assistant(args.index)
+    assistant = _open_assistant(args)
     assistant.remove(args.doc_id)
     print(f"removed {args.doc_id}")
     return 0
 
 
-def _print_result(result, width: int) -> None:
+def _print_result(result: AskResult, width: int) -> None:
+    from qa.citations import NOT_FOUND
+
     if result.abstained:
-        print("Not found in your documents.")
+        print(f"{NOT_FOUND}: {result.reason}.")
         if result.passages:
             print("\nNearest passages:")
             for rp in result.passages[:3]:
                 snippet = " ".join(rp.passage.text.split())[:200]
-                print(f"  - {rp.document.title} · chars {rp.passage.start}–{rp.passage.end}: {snippet}…")
+                print(f"  - {rp.label}: {snippet}…")
         return
     for n, answer in enumerate(result.answers, 1):
         c = answer.citation
@@ -84,14 +98,14 @@ def _print_result(result, width: int) -> None:
         sentence = " ".join(answer.sentence.split())
         if sentence != " ".join(answer.text.split()):
             print(textwrap.indent(textwrap.fill(sentence, width - 6), "     "))
-        print(f"     [{n}] {c.title} · chars {c.start}–{c.end} · {c.path}")
+        print(f"     [{n}] {c.label} · {c.path}")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.assistant import check_question
+    from qa.questions import check_question
 
     check_question(args.question)  # fail fast, before the model loads
-    assistant = _open_assistant(args.index)
+    assistant = _open_assistant(args)
     result = assistant.ask(args.question, k=args.k)
     if args.json:
         json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
@@ -102,7 +116,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    info = _open_assistant(args.index).info()
+    info = _open_assistant(args).info()
     print(f"documents: {info.documents}\npassages: {info.passages}\nmodel: {info.model}")
     print(f"reader: {info.reader}\nindex: {info.index_dir}")
     return 0
@@ -113,7 +127,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         from tui.app import run
     except ImportError as exc:
         raise UserError(f"the terminal chat is not available: {exc}") from None
-    run(Path(args.index) if args.index else None)
+    run(Path(args.index) if args.index else None, args.settings)
     return 0
 
 
@@ -121,40 +135,51 @@ class UserError(Exception):
     pass
 
 
-def _fresh_assistant():
+def _fresh_assistant(settings: Settings) -> Assistant:
+    """An in-memory assistant for evaluation and calibration."""
     from embeddings.index import PassageIndex
-    from embeddings.settings import IndexSettings
     from qa.assistant import Assistant
 
-    return Assistant(PassageIndex(IndexSettings.from_env()))
+    return Assistant(PassageIndex(settings.index), settings=settings)
+
+
+def _read_squad(path: Path) -> list[dict]:
+    from qa.evaluation import squad
+
+    try:
+        return squad.read_articles(path)
+    except squad.SquadFileError as exc:
+        raise UserError(str(exc)) from None
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     import hashlib
 
-    from qa import calibration as cal
+    from qa.evaluation import calibrate
+    from qa.reader.extractive import ExtractiveReader
 
     path = Path(args.file)
     if not path.is_file():
         raise UserError(f"no such file: {path}")
-    try:
-        articles = cal.load_train_articles(path, args.articles)
-    except (OSError, ValueError, KeyError) as exc:
-        raise UserError(f"{path} is not a readable SQuAD file: {exc}") from None
-    assistant = _fresh_assistant()
-    examples = cal.collect_examples(
+    articles = _read_squad(path)[-args.articles :]
+    assistant = _fresh_assistant(args.settings)
+    examples = calibrate.collect_examples(
         assistant, articles, args.questions, progress=_progress_bar("questions", unit="question")
     )
-    fitted = cal.fit(examples)
-    table = cal.tradeoff_table(fitted, examples)
-    threshold = args.threshold
+    fitted = calibrate.fit(examples, args.threshold)
+    table = calibrate.tradeoff_table(fitted, examples)
     reader = assistant.reader
-    out = Path(args.out) if args.out else reader.calibration_path
+    if args.out:
+        out = Path(args.out)
+    elif isinstance(reader, ExtractiveReader):
+        out = reader.weights_dir / CALIBRATION_FILE
+    else:
+        raise UserError("say where to write the calibration with --out")
     record = {
         "reader": reader.name,
         "weights": fitted.weights,
         "bias": fitted.bias,
-        "threshold": threshold,
+        "threshold": fitted.threshold,
         "data": {
             "file": path.name,
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
@@ -168,39 +193,35 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     }
     out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(f"{reader.name} reader calibration written to {out}")
-    print(cal.format_table(table))
+    print(calibrate.format_table(table))
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from qa.evaluation import evaluate_squad
-
     if not Path(args.file).is_file():
         raise UserError(f"no such file: {args.file}")
     if args.abstention_table:
-        from qa import calibration as cal
+        from qa.evaluation import calibrate
 
-        try:
-            articles = json.loads(Path(args.file).read_text(encoding="utf-8"))["data"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise UserError(f"{args.file} is not a readable SQuAD v1.1 JSON file: {exc}") from None
-        assistant = _fresh_assistant()
-        examples = cal.collect_examples(
+        articles = _read_squad(Path(args.file))
+        assistant = _fresh_assistant(args.settings)
+        examples = calibrate.collect_examples(
             assistant, articles, args.limit or 500, progress=_progress_bar("questions", unit="question")
         )
         print(f"reader: {assistant.reader.name}")
-        print(cal.format_table(cal.tradeoff_table(assistant.reader.calibration, examples)))
+        print(calibrate.format_table(calibrate.tradeoff_table(assistant.reader.calibration, examples)))
         return 0
-    try:
-        report = evaluate_squad(
-            args.file,
-            limit=args.limit,
-            gold_paragraph=args.gold_paragraph,
-            progress=None if args.json else _progress_bar("questions", unit="question"),
-            index_progress=None if args.json else _progress_bar("indexing"),
-        )
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    from qa.evaluation.harness import evaluate_squad
+
+    _read_squad(Path(args.file))  # a clear error before any model loads
+    report = evaluate_squad(
+        args.file,
+        args.settings,
+        limit=args.limit,
+        gold_paragraph=args.gold_paragraph,
+        progress=None if args.json else _progress_bar("questions", unit="question"),
+        index_progress=None if args.json else _progress_bar("indexing"),
+    )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
@@ -254,8 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", type=int, default=10, help="the last N articles (held out from reader training)")
     p.add_argument("--questions", type=int, default=500)
     p.add_argument("--out", help="where to write the calibration (default: beside the reader)")
-    p.add_argument("--threshold", type=float, default=0.3,
-                   help="operating point: answers below this probability are withheld (default 0.3)")
+    p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                   help=f"operating point: answers below this probability are withheld (default {DEFAULT_THRESHOLD})")
     p.set_defaults(func=cmd_calibrate)
 
     p = with_index(sub.add_parser("remove", help="drop a document from the index"))
@@ -272,10 +293,16 @@ def main(argv: list[str] | None = None) -> int:
     from embeddings.documents import DocumentError
     from embeddings.encoder import ModelNotFoundError
     from embeddings.index import IndexStoreError
-    from qa.assistant import QuestionError
+    from qa.calibration import CalibrationError
+    from qa.questions import QuestionError
+    from qa.settings import Settings, SettingsError
 
-    expected = (DocumentError, IndexStoreError, QuestionError, ModelNotFoundError, UserError)
+    expected = (
+        DocumentError, IndexStoreError, QuestionError, ModelNotFoundError, CalibrationError,
+        SettingsError, UserError,
+    )
     try:
+        args.settings = Settings.from_env()
         return args.func(args)
     except expected as exc:
         print(f"qa: error: {exc}", file=sys.stderr)

@@ -7,6 +7,7 @@ between the two.
 
 from __future__ import annotations
 
+from embeddings.chunking import Passage
 from embeddings.encoder import Encoder
 from embeddings.index import PassageIndex
 from qa.citations import RetrievedPassage
@@ -24,6 +25,8 @@ def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> dict[in
 
 
 class Retriever:
+    """Ranks passages for a question and attaches the evidence readers and calibration use."""
+
     def __init__(self, index: PassageIndex, encoder: Encoder):
         self.index = index
         self.encoder = encoder
@@ -32,6 +35,21 @@ class Retriever:
     def refresh(self) -> None:
         """Call after the index changed."""
         self.lexical = LexicalIndex([p.text for p in self.index.passages])
+
+    def evidence(self, question: str, passages: list[Passage]) -> list[RetrievedPassage]:
+        """Given passages (e.g. a question's own paragraph) with the evidence a
+        retrieval would have attached: cosine and term overlap."""
+        vector = self.encoder.encode_query(question)
+        return [
+            RetrievedPassage(
+                passage=p,
+                document=self.index.documents[p.doc_id],
+                score=1.0,
+                dense_score=float(self.index.vectors[p.passage_id] @ vector),
+                term_overlap=self.lexical.weighted_overlap(question, p.text),
+            )
+            for p in passages
+        ]
 
     def retrieve(self, query: str, k: int = 5, mode: str = "hybrid") -> list[RetrievedPassage]:
         if not self.index.passages or k <= 0:
@@ -77,6 +95,7 @@ class Retriever:
                     dense_rank=d[0] + 1 if d and d[0] is not None else None,
                     lexical_score=lx[1] if lx else None,
                     lexical_rank=lx[0] + 1 if lx else None,
+                    term_overlap=self.lexical.weighted_overlap(query, passage.text),
                 )
             )
         return results

@@ -1,11 +1,16 @@
 """The Python API end to end on the seed article, with the real packaged model."""
 
-import pytest
-
+import shutil
 import statistics
 
-from qa import Assistant, QuestionError
-from qa.evaluation import normalize_answer
+import pytest
+
+from qa import Assistant, QuestionError, Settings
+from qa.evaluation.metrics import normalize_answer
+from embeddings.index import MANIFEST_FILE
+from qa.settings import READER_WEIGHTS_DIR
+
+pytestmark = pytest.mark.slow  # the real embedding model and reader throughout
 
 # (question, the exact short answer the top answer must be, by SQuAD normalisation)
 SEED_QUESTIONS = [
@@ -116,16 +121,30 @@ def test_add_and_remove_through_the_api(tmp_path, seed_copy):
 def test_default_assistant_builds_its_cache_once(monkeypatch):
     first = Assistant.default()
     assert first.info().documents == 1 and first.index_dir.exists()
-    mtime = (first.index_dir / "manifest.json").stat().st_mtime_ns
+    mtime = (first.index_dir / MANIFEST_FILE).stat().st_mtime_ns
     second = Assistant.default()
-    assert (second.index_dir / "manifest.json").stat().st_mtime_ns == mtime
+    assert (second.index_dir / MANIFEST_FILE).stat().st_mtime_ns == mtime
     assert second.info().passages == first.info().passages
 
 
-def test_sentence_reader_is_the_fallback(monkeypatch, seed_copy):
-    monkeypatch.setenv("QA_READER", "sentence")
-    assistant = Assistant.from_paths([seed_copy])
-    assert assistant.info().reader == "sentence"
-    top = assistant.ask("Who is Kirill Dmitriev?").answers[0]
-    assert "negotiator" in top.text and top.text == top.sentence
-    assert assistant.ask("Who won the 2018 World Cup?").abstained
+def test_settings_are_passed_down_not_reread(monkeypatch, tmp_path, seed_copy):
+    weights = tmp_path / "weights"
+    shutil.copytree(READER_WEIGHTS_DIR, weights)
+    monkeypatch.setenv("QA_MIN_CONFIDENCE", "0.99")
+    monkeypatch.setenv("QA_READER_WEIGHTS", str(weights))
+    settings = Settings.from_env()
+    assistant = Assistant.from_paths([seed_copy], settings=settings)
+    assert assistant.reader.weights_dir == weights
+    assert assistant.answer_threshold == 0.99
+    # Changing the environment afterwards changes nothing: settings were read once.
+    monkeypatch.setenv("QA_MIN_CONFIDENCE", "0.0")
+    assert assistant.ask("Which car was the bomb placed under?").abstained
+    lenient = Assistant(assistant.index, settings=Settings(min_confidence=0.0))
+    assert lenient.ask("Which car was the bomb placed under?").answers[0].text == "Volkswagen Golf"
+
+
+def test_answers_and_passages_come_from_settings(seed_copy):
+    assistant = Assistant.from_paths([seed_copy], settings=Settings(answers=1, passages=2))
+    result = assistant.ask("Who is Kirill Dmitriev?", abstain=False)
+    assert len(result.answers) == 1 and len(result.passages) == 2
+    assert len(assistant.ask("Who is Kirill Dmitriev?", k=4, abstain=False).answers) > 1

@@ -9,12 +9,17 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from embeddings.index import MANIFEST_FILE
+
+pytestmark = pytest.mark.slow  # real `qa` processes with the real model
 
 
-def run_qa(*args: str, cache: Path, timeout: int = 300) -> subprocess.CompletedProcess:
-    env = dict(os.environ, QA_CACHE_DIR=str(cache), HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+def run_qa(
+    *args: str, cache: Path, timeout: int = 300, python_flags: tuple[str, ...] = (), **env_vars: str
+) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QA_CACHE_DIR=str(cache), HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT), **env_vars)
     return subprocess.run(
-        [sys.executable, "-m", "qa.cli", *args],
+        [sys.executable, *python_flags, "-m", "qa.cli", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -59,6 +64,28 @@ def test_ask_json_round_trip(built_index):
     assert "Putin" in top["text"]
 
 
+def test_answering_imports_no_training_evaluation_sklearn_or_sentence_transformers(built_index):
+    base, index = built_index
+    proc = run_qa("ask", "Who did Witkoff meet in Moscow?", "--index", str(index),
+                  cache=base / "cache", python_flags=("-X", "importtime"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Putin" in proc.stdout
+    modules = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert {"torch", "transformers", "qa.reader.model"} <= modules
+    forbidden = sorted(m for m in modules if m.split(".")[0] in {"sklearn", "sentence_transformers"}
+                       or m.startswith(("qa.training", "qa.evaluation")))
+    assert forbidden == []
+
+
+def test_a_bad_setting_is_one_clear_line(built_index):
+    base, index = built_index
+    proc = run_qa("ask", "Who?", "--index", str(index), cache=base / "cache", QA_MIN_CONFIDENCE="lots")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        "qa: error: QA_MIN_CONFIDENCE must be a number in [0, 1], not 'lots'"
+    ]
+
+
 def test_ask_abstains_in_json(built_index):
     base, index = built_index
     proc = run_qa("ask", "Who won the 2018 World Cup?", "--json", "--index", str(index), cache=base / "cache")
@@ -71,7 +98,7 @@ def test_default_corpus_needs_no_arguments(tmp_path):
     proc = run_qa("ask", "Who is Kirill Dmitriev?", cache=tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
     assert "Kirill Dmitriev" in proc.stdout and "[1]" in proc.stdout
-    assert (tmp_path / "cache" / "indexes" / "default" / "manifest.json").exists()
+    assert (tmp_path / "cache" / "indexes" / "default" / MANIFEST_FILE).exists()
 
 
 def _bad_inputs(tmp: Path) -> dict[str, list[str]]:

@@ -4,8 +4,10 @@ from pathlib import Path
 import pytest
 
 from embeddings.documents import read_documents
-from embeddings.index import FORMAT_VERSION, IndexStoreError, PassageIndex
+from embeddings.index import FORMAT_VERSION, MANIFEST_FILE, IndexStoreError, PassageIndex
 from embeddings.settings import IndexSettings
+
+pytestmark = pytest.mark.slow  # the real packaged encoder embeds every corpus
 
 
 class CountingEncoder:
@@ -45,7 +47,7 @@ def test_manifest_and_round_trip(tmp_path, corpus, encoder):
     index = PassageIndex(IndexSettings())
     index.add_documents(read_documents([corpus]), encoder)
     index.save(tmp_path / "idx")
-    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    manifest = json.loads((tmp_path / "idx" / MANIFEST_FILE).read_text())
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"] == IndexSettings().model
     assert manifest["dimension"] == 384
@@ -124,7 +126,7 @@ def test_mismatched_model_or_format_is_refused(tmp_path, corpus, encoder):
     index.save(tmp_path / "idx")
     with pytest.raises(IndexStoreError, match="built with model"):
         PassageIndex.load(tmp_path / "idx", expected_model="some-other-model")
-    manifest = tmp_path / "idx" / "manifest.json"
+    manifest = tmp_path / "idx" / MANIFEST_FILE
     data = json.loads(manifest.read_text())
     data["format_version"] = 999
     manifest.write_text(json.dumps(data))
@@ -141,3 +143,35 @@ def test_refuses_to_overwrite_a_folder_that_is_not_an_index(tmp_path, encoder):
     with pytest.raises(IndexStoreError, match="not an index folder"):
         PassageIndex(IndexSettings()).save(precious)
     assert (precious / "thesis.txt").read_text() == "do not delete"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda m: m.pop("chunking"),
+        lambda m: m.__setitem__("chunking", {"max_words": "many", "overlap": 1}),
+        lambda m: m.__setitem__("chunking", None),
+    ],
+)
+def test_malformed_manifest_settings_are_a_clear_error(tmp_path, corpus, encoder, change):
+    index = PassageIndex(IndexSettings())
+    index.add_documents(read_documents([corpus]), encoder)
+    index.save(tmp_path / "idx")
+    manifest = tmp_path / "idx" / MANIFEST_FILE
+    data = json.loads(manifest.read_text())
+    change(data)
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(IndexStoreError, match="malformed"):
+        PassageIndex.load(tmp_path / "idx")
+
+
+def test_query_vectors_equal_sentence_transformers_vectors(encoder):
+    import sys
+
+    questions = ["Which car was the bomb placed under?", "a", "Ünïcödé 日本 — “quoted” " * 80]
+    light = [encoder.encode_query(q) for q in questions]
+    assert all(abs(float((v * v).sum()) - 1.0) < 1e-5 for v in light)
+    full = encoder.encode(questions)  # sentence-transformers, the indexing path
+    for a, b in zip(light, full):
+        assert abs(a - b).max() < 1e-4
+    assert "sentence_transformers" in sys.modules  # the comparison really used it

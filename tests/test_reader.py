@@ -1,7 +1,8 @@
-"""Span reader: span-offset invariants on arbitrary text, and a training smoke run."""
+"""Span reader: span-offset invariants on arbitrary text, the training CLI, and a training smoke run."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from functools import lru_cache
@@ -11,13 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.reader import ContextPrediction, SpanReader
-from qa.reader.model import trim_span, window_starts
+from qa.reader.model import SpanModel
+from qa.reader.spans import ContextPrediction, trim_span
+from qa.reader.windows import window_starts
+from qa.training.config import TrainConfig, build_parser, parse_args
 
 
 @lru_cache(maxsize=1)
-def untrained() -> SpanReader:
-    return SpanReader.untrained(seed=0)
+def untrained() -> SpanModel:
+    return SpanModel.untrained(seed=0)
 
 
 def check_prediction(context: str, pred: ContextPrediction, top_k: int) -> None:
@@ -42,6 +45,7 @@ contexts = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(question=st.text(max_size=60), ctxs=st.lists(contexts, min_size=1, max_size=4), top_k=st.integers(1, 6))
 def test_spans_are_exact_substrings(question: str, ctxs: list[str], top_k: int) -> None:
@@ -51,6 +55,7 @@ def test_spans_are_exact_substrings(question: str, ctxs: list[str], top_k: int) 
         check_prediction(ctx, pred, top_k)
 
 
+@pytest.mark.slow
 def test_edge_cases() -> None:
     reader = untrained()
     assert reader.predict("anything?", []) == []
@@ -89,6 +94,42 @@ def test_trim_span(text: str, expected: str) -> None:
     assert text[s:e] == expected
 
 
+# --------------------------------------------------------------------------- training command line
+
+
+def test_every_config_field_is_an_option() -> None:
+    options = {a.dest: a for a in build_parser()._actions if a.option_strings}
+    for f in dataclasses.fields(TrainConfig):
+        assert f.name in options and f.metadata["help"]
+        assert "--" + f.name.replace("_", "-") in options[f.name].option_strings
+    assert options["data"].required
+    assert "--no-bf16" in options["bf16"].option_strings
+
+
+def test_parse_args_round_trips() -> None:
+    cfg = parse_args(["--data", "train.json", "--minutes", "1.5", "--max-steps", "7", "--batch-size", "4",
+                      "--lr", "3e-4", "--checkpoint-dir", "/tmp/ck", "--no-bf16", "--neg-fraction", "0.3"])
+    assert cfg == dataclasses.replace(
+        TrainConfig(data="train.json"), minutes=1.5, max_steps=7, batch_size=4, lr=3e-4, checkpoint_dir="/tmp/ck",
+        bf16=False, neg_fraction=0.3,
+    )
+    default = parse_args(["--data", "train.json"])
+    assert default == TrainConfig(data="train.json") and default.bf16 and default.max_steps is None
+    assert default.out.endswith("qa/reader/weights") and default.checkpoint_dir.endswith("cited-qa/reader-train")
+    with pytest.raises(SystemExit):
+        parse_args(["--minutes", "3"])  # --data is required
+
+
+def test_training_refuses_the_dev_set(tmp_path: Path) -> None:
+    from qa.training.loop import main
+
+    dev = tmp_path / "dev-v1.1-public.json"
+    dev.write_text(json.dumps(tiny_squad()))
+    with pytest.raises(SystemExit, match="dev set"):
+        main(["--data", str(dev), "--checkpoint-dir", str(tmp_path / "ckpt"), "--out", str(tmp_path / "out")])
+    assert not (tmp_path / "ckpt").exists() and not (tmp_path / "out").exists()
+
+
 # --------------------------------------------------------------------------- training smoke test
 
 PEOPLE = [("Ada Lorn", "Vienna", "1821", "chemist"), ("Bruno Tal", "Lisbon", "1902", "painter"),
@@ -114,8 +155,9 @@ def tiny_squad() -> dict:
     return {"version": "1.1", "data": articles}
 
 
+@pytest.mark.slow
 def test_training_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from qa.reader.train import main
+    from qa.training.loop import main
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
@@ -132,12 +174,13 @@ def test_training_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
     assert (out / "reader.safetensors").is_file()
     card = (out / "MODEL_CARD.md").read_text()
-    assert "sha256" in card and "python -m qa.reader.train" in card
+    assert "sha256" in card and "python -m qa.training" in card
     assert (out / "reader.safetensors").stat().st_size < 30e6
     events = [json.loads(line)["event"] for line in (ckpt / "train_log.jsonl").read_text().splitlines()]
     assert {"start", "train", "eval", "checkpoint", "export"} <= set(events)
 
-    reader = SpanReader.load(out)
+    assert "qa.reader.model.SpanModel.load()" in card
+    reader = SpanModel.load(out)
     context = tiny_squad()["data"][0]["paragraphs"][0]["context"]
     (pred,) = reader.predict("Where was Ada Lorn born?", [context])
     check_prediction(context, pred, 5)

@@ -5,15 +5,17 @@ import subprocess
 import sys
 
 import pytest
+
+pytestmark = pytest.mark.slow  # the real network (packaged encoder weights) in every test
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from embeddings.chunking import chunk_document
 from embeddings.documents import document_from_text
 from qa.citations import RetrievedPassage
-from qa.lexical import LexicalIndex
-from qa.reader import SpanReader
-from qa.span_reader import SpanAnswerer, within_one_sentence
+from qa.reader import ExtractiveReader, Reader
+from qa.reader.extractive import within_one_sentence
+from qa.reader.model import SpanModel
 
 from conftest import ROOT
 
@@ -21,9 +23,7 @@ from conftest import ROOT
 @pytest.fixture(scope="module")
 def untrained_answerer():
     """The real reader network with a random head: arbitrary spans, real offsets."""
-    answerer = SpanAnswerer(LexicalIndex(["placeholder"]))
-    answerer._reader = SpanReader.untrained(seed=1)
-    return answerer
+    return ExtractiveReader(model=SpanModel.untrained(seed=1))
 
 
 def retrieved(doc, max_words, overlap):
@@ -47,6 +47,7 @@ def test_answers_are_verbatim_within_a_sentence_and_never_overlap(untrained_answ
     doc = document_from_text(text, "d")
     passages = retrieved(doc, max_words, overlap=2)  # heavy overlap: duplicates guaranteed
     answers = untrained_answerer.read("What is it?", passages, top_k=10)
+    assert answers, "every passage has one-word spans inside a sentence"
     spans = []
     for answer in answers:
         c = answer.citation
@@ -58,6 +59,13 @@ def test_answers_are_verbatim_within_a_sentence_and_never_overlap(untrained_answ
             assert c.end <= s or e <= c.start, "overlapping passages gave a duplicate answer"
         spans.append((c.start, c.end))
     assert [a.score for a in answers] == sorted((a.score for a in answers), reverse=True)
+
+
+def test_the_extractive_reader_plays_the_reader_role():
+    reader = ExtractiveReader()
+    assert isinstance(reader, Reader)
+    assert reader._model is None, "models load lazily, at warm_up or the first read"
+    assert 0.0 < reader.calibration.threshold < 1.0
 
 
 def test_within_one_sentence():
@@ -73,9 +81,8 @@ def test_shipped_weights_load_offline_in_a_fresh_process():
         "r = a.ask('When was Darya Dugina killed?'); print(a.reader.name, r.answers[0].text)"
     )
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONPATH=str(ROOT))
-    env.pop("QA_READER", None)
     env.pop("QA_READER_WEIGHTS", None)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split()[0] == "span"
+    assert proc.stdout.split() == ["extractive", "August", "2022"]

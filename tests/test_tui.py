@@ -1,27 +1,44 @@
-"""The terminal chat, driven with Textual's Pilot against the real model.
+"""The terminal chat, driven with Textual's Pilot.
 
-One real `Assistant` over the seed article (the session's ``seed_assistant``,
-so the model loads once) is handed to the app through ``assistant_factory``,
-so the user cache is never touched. Tests that change the corpus build their
-own.
+Tests marked ``slow`` hand the app one real `Assistant` over the seed article
+(the session's ``seed_assistant``, so the model loads once) through
+``assistant_factory``, so the user cache is never touched; tests that change
+the corpus build their own. The others use `FakeAssistant`, which loads no
+model: they cover the screen's own behaviour (queueing, refusals, the
+workers' messages, one call into the assistant at a time).
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
+import io
+import re
 import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.console import Console
+from textual.widgets import Static
 
-from qa import Assistant
+from embeddings.documents import Document
+from embeddings.index import SyncReport
+from qa.citations import Answer, AskResult, Citation
+from qa.questions import QuestionError, check_question
 from tui.app import QAApp
+from tui.messages import AnswerFailed, Answered, AssistantLoaded, QuestionRefused
+from tui.screens import CorpusInfoScreen, MainScreen
 from tui.widgets import AnswerCard, Exchange, NotFoundCard, SourceLink
 from tui.widgets.chat import AnswerText, flat
 from tui.widgets.source import split_blocks
+
+if TYPE_CHECKING:
+    from qa import Assistant
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -32,6 +49,75 @@ SIZE = (100, 30)
 def assistant(seed_assistant) -> Assistant:
     """The session's real assistant over the seed (tests/conftest.py); read-only here."""
     return seed_assistant
+
+
+NOTE = Document(
+    doc_id="notes.txt",
+    path="notes.txt",
+    title="Notes",
+    text="The lighthouse keeper kept seventeen cats. They were named after rivers.\n",
+)
+
+
+def cited(question: str, phrase: str = "seventeen cats") -> AskResult:
+    """A one-answer result citing ``phrase`` in NOTE, as the real assistant would."""
+    text = NOTE.text
+    start = text.index(phrase)
+    end = start + len(phrase)
+    sentence_end = text.index(".", end) + 1
+    citation = Citation(NOTE.doc_id, NOTE.path, NOTE.title, start, end, 0, sentence_end,
+                        0, len(text), text)
+    return AskResult(question, [Answer(phrase, 0.9, citation, text[:sentence_end])], False, [])
+
+
+class FakeAssistant:
+    """Stands in for `qa.Assistant` (no model): cites NOTE for every question.
+
+    Questions containing "refuse" raise `QuestionError`, "explode" a
+    RuntimeError. It counts how many calls are inside it at once."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.documents = [NOTE]
+        self.delay = delay
+        self.calls = 0
+        self.max_inside = 0
+        self._inside = 0
+        self._count = threading.Lock()
+
+    @contextmanager
+    def _call(self):
+        with self._count:
+            self.calls += 1
+            self._inside += 1
+            self.max_inside = max(self.max_inside, self._inside)
+        try:
+            time.sleep(self.delay)
+            yield
+        finally:
+            with self._count:
+                self._inside -= 1
+
+    def info(self):
+        return SimpleNamespace(documents=len(self.documents), passages=2, model="fake",
+                               index_dir=None, reader="fake")
+
+    def document(self, doc_id: str) -> Document:
+        return {d.doc_id: d for d in self.documents}[doc_id]
+
+    def ask(self, question: str, k: int = 3) -> AskResult:
+        with self._call():
+            question = check_question(question)
+            if "refuse" in question:
+                raise QuestionError("this question is refused by the fake")
+            if "explode" in question:
+                raise RuntimeError("the reader fell over")
+            return cited(question)
+
+    def add(self, paths, progress=None) -> SyncReport:
+        with self._call():
+            if progress is not None:
+                progress(1, 1)
+            return SyncReport(added=[str(p) for p in paths], embedded_passages=1)
 
 
 def run(coro):
@@ -47,21 +133,30 @@ async def settle(pilot) -> None:
 
 
 async def ask(pilot, question: str) -> Exchange:
-    app: QAApp = pilot.app
+    main: MainScreen = pilot.app.main_screen
     await pilot.click("#question")
-    app.question_input.value = question
+    main.question_input.value = question
     await pilot.press("enter")
     await settle(pilot)
-    return app.chat.exchanges[-1]
+    return main.chat.exchanges[-1]
 
 
 def messages(app: QAApp) -> list[tuple[str, str]]:
     return [(n.message, n.severity) for n in app._notifications]
 
 
+def shown_text(widget: Static, width: int = 70) -> str:
+    """What a Static shows, as plain text."""
+    console = Console(width=width, file=io.StringIO(), record=True, color_system=None)
+    console.print(widget.content)
+    return console.export_text()
+
+
+@pytest.mark.slow
 def test_answer_is_cited_and_its_source_opens_at_the_span(assistant):
     async def scenario():
         app = QAApp(assistant_factory=lambda: assistant)
+        main = app.main_screen
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             exchange = await ask(pilot, "Who did Witkoff meet in Moscow?")
@@ -84,8 +179,8 @@ def test_answer_is_cited_and_its_source_opens_at_the_span(assistant):
             await pilot.press("enter")
             await pilot.pause()
             await pilot.pause()
-            viewer = app.sources.viewer
-            assert app.sources_open and app.sources.display
+            viewer = main.sources.viewer
+            assert main.sources_open and main.sources.display
             document = assistant.document(c.doc_id)
             assert viewer.highlighted_text == document.text[c.start : c.end] == best.text
             # Scrolled to the span: its block is inside the visible window.
@@ -97,7 +192,7 @@ def test_answer_is_cited_and_its_source_opens_at_the_span(assistant):
             assert len(viewer.blocks) > 1
 
             # Mouse: clicking the third citation opens that one.
-            app.chat.scroll_to_widget(links[2], animate=False)
+            main.chat.scroll_to_widget(links[2], animate=False)
             await pilot.pause()
             await pilot.click(links[2])
             await pilot.pause()
@@ -112,9 +207,11 @@ def test_answer_is_cited_and_its_source_opens_at_the_span(assistant):
     run(scenario())
 
 
+@pytest.mark.slow
 def test_no_answer_says_so_and_shows_nearest_passages(assistant):
     async def scenario():
         app = QAApp(assistant_factory=lambda: assistant)
+        main = app.main_screen
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             exchange = await ask(pilot, "Who won the 2018 World Cup?")
@@ -129,35 +226,49 @@ def test_no_answer_says_so_and_shows_nearest_passages(assistant):
             await pilot.pause()
             await pilot.pause()
             p = exchange.result.passages[0].passage
-            assert app.sources.viewer.highlighted_text == p.text[: len(app.sources.viewer.highlighted_text)]
-            assert app.sources.viewer.span_blocks[0].kind == "passage"
+            viewer = main.sources.viewer
+            assert viewer.span_blocks and viewer.span_blocks[0].kind == "passage"
+            document = assistant.document(p.doc_id)
+            assert viewer.highlighted_text == document.text[p.start : p.end] == p.text
 
     run(scenario())
 
 
-def test_questions_typed_while_loading_are_queued_then_answered(assistant):
+def test_questions_typed_while_loading_are_queued_then_answered():
+    fake = FakeAssistant()
     gate = threading.Event()
 
     def slow_factory():
         if not gate.wait(30):
             raise RuntimeError("test gate never opened")
-        return assistant
+        return fake
 
     async def scenario():
         app = QAApp(assistant_factory=slow_factory)
+        main = app.main_screen
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
-            assert app.assistant is None
-            await pilot.press(*"Who did Witkoff meet in Moscow?")
+            assert main.assistant is None
+            assert "Loading the model and index… (questions are queued)" in str(
+                main.query_one("#status").render()
+            )
+            await pilot.press(*"How many cats?")
             await pilot.press("enter")
             await pilot.pause()
-            (exchange,) = app.chat.exchanges
+            (exchange,) = main.chat.exchanges
             assert "Queued" in str(exchange.query_one(".pending").render())
-            assert app.question_input.value == ""
+            assert main.question_input.value == ""
+            # Too long is refused at once, before the model has loaded.
+            main.question_input.value = "why " * 300
+            await pilot.press("enter")
+            await pilot.pause()
+            assert len(main.chat.exchanges) == 1
+            assert any("limit is 1000" in m and sev == "warning" for m, sev in messages(app))
             gate.set()
             await settle(pilot)
-            assert app.assistant is assistant
-            assert any("Putin" in a.text for a in exchange.query_one(AnswerCard).result.answers)
+            assert main.assistant is fake
+            assert exchange.query_one(AnswerCard).result.answers[0].text == "seventeen cats"
+            assert "Ready · 1 document · 2 passages" in str(main.query_one("#status").render())
 
     try:
         run(scenario())
@@ -165,21 +276,106 @@ def test_questions_typed_while_loading_are_queued_then_answered(assistant):
         gate.set()
 
 
-def test_empty_and_too_long_questions_never_crash(assistant):
+def test_empty_and_too_long_questions_never_crash():
+    fake = FakeAssistant()
+
     async def scenario():
-        app = QAApp(assistant_factory=lambda: assistant)
+        app = QAApp(assistant_factory=lambda: fake)
+        main = app.main_screen
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             await pilot.press("enter")
             await pilot.press("space", "space", "enter")
             await settle(pilot)
-            assert app.chat.exchanges == []
-            app.question_input.value = "why " * 300
+            assert main.chat.exchanges == []
+            main.question_input.value = "why " * 300
             await pilot.press("enter")
             await settle(pilot)
-            assert app.chat.exchanges == []
+            assert main.chat.exchanges == []
             assert any("limit is 1000" in m and sev == "warning" for m, sev in messages(app))
-            assert app.question_input.value.startswith("why")  # kept for editing
+            assert main.question_input.value.startswith("why")  # kept for editing
+            assert fake.calls == 0  # refused before reaching the assistant
+
+    run(scenario())
+
+
+def test_worker_results_arrive_as_messages():
+    fake = FakeAssistant()
+    seen: list = []
+
+    def hook(message) -> None:
+        if isinstance(message, (AssistantLoaded, Answered)):
+            seen.append(message)
+
+    async def scenario():
+        app = QAApp(assistant_factory=lambda: fake)
+        main = app.main_screen
+        async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+            await settle(pilot)
+            assert [type(m) for m in seen] == [AssistantLoaded] and seen[0].assistant is fake
+            exchange = await ask(pilot, "How many cats did the keeper keep?")
+            answered = seen[-1]
+            assert isinstance(answered, Answered) and answered.exchange is exchange
+            card = exchange.query_one(AnswerCard)
+            assert card.result is answered.result
+            assert str(card.query_one(SourceLink).render()) == "[1] Notes · chars 27–41"
+            # The handler is the whole path: an Answered posted by hand shows its card.
+            other = await main.chat.add_exchange("Which cats?")
+            assert not other.query(AnswerCard)
+            main.post_message(Answered(other, cited("Which cats?", "named after rivers")))
+            await pilot.pause()
+            await pilot.pause()
+            assert other.query_one(AnswerText).highlighted == "named after rivers"
+
+    run(scenario())
+    tui = ROOT / "tui"
+    assert not [p for p in tui.rglob("*.py") if "call_from_thread" in p.read_text(encoding="utf-8")]
+
+
+def test_worker_failures_arrive_as_messages():
+    fake = FakeAssistant()
+    seen: list = []
+
+    def hook(message) -> None:
+        if isinstance(message, (QuestionRefused, AnswerFailed)):
+            seen.append(type(message))
+
+    async def scenario():
+        app = QAApp(assistant_factory=lambda: fake)
+        main = app.main_screen
+        async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+            await settle(pilot)
+            main.question_input.value = "please refuse [this]"
+            await pilot.press("enter")
+            await settle(pilot)
+            assert main.chat.exchanges == []  # a refused question leaves no exchange
+            assert ("This question is refused by the fake", "warning") in messages(app)
+            exchange = await ask(pilot, "will it explode?")
+            assert "Could not answer: the reader fell over" in str(exchange.query_one(".error").render())
+            assert ("the reader fell over", "error") in messages(app)
+            assert seen == [QuestionRefused, AnswerFailed]
+            assert app.is_running
+
+    run(scenario())
+
+
+def test_calls_into_the_assistant_never_overlap():
+    fake = FakeAssistant(delay=0.05)
+
+    async def scenario():
+        app = QAApp(assistant_factory=lambda: fake)
+        main = app.main_screen
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            for question in ("One cat?", "Two cats?", "Three cats?"):
+                await main.ask(question)
+            main.index_paths([Path("more [notes].txt")])
+            await settle(pilot)
+            assert fake.calls == 4 and fake.max_inside == 1
+            assert all(e.query(AnswerCard) for e in main.chat.exchanges)
+            assert ("Indexed more [notes].txt: 1 added, 0 updated, 0 unchanged "
+                    "(1 passages embedded)", "information") in messages(app)
+            assert not main.query_one("#progress").display
 
     run(scenario())
 
@@ -190,20 +386,24 @@ def test_load_failure_becomes_a_notification():
 
     async def scenario():
         app = QAApp(assistant_factory=broken)
+        main = app.main_screen
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             assert ("index folder is damaged", "error") in messages(app)
-            assert "Could not load" in str(app.query_one("#status").render())
+            assert "Could not load" in str(main.query_one("#status").render())
             await pilot.press(*"hello?", "enter")
             await settle(pilot)
-            assert app.chat.exchanges == []  # refused with a notification, not queued forever
+            assert main.chat.exchanges == []  # refused with a notification, not queued forever
             assert [sev for _, sev in messages(app)] == ["error", "error"]
             assert app.is_running
 
     run(scenario())
 
 
+@pytest.mark.slow
 def test_index_a_file_from_the_command_palette_then_answer_from_it(tmp_path):
+    from qa import Assistant
+
     # Its own assistant: indexing must not leak into the other tests.
     fresh = Assistant.from_paths([SEEDS])
     note = tmp_path / "lighthouse [draft].txt"  # brackets: not markup anywhere
@@ -214,6 +414,7 @@ def test_index_a_file_from_the_command_palette_then_answer_from_it(tmp_path):
 
     async def scenario():
         app = QAApp(assistant_factory=lambda: fresh)
+        main = app.main_screen
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             await pilot.press("ctrl+p")
@@ -225,27 +426,39 @@ def test_index_a_file_from_the_command_palette_then_answer_from_it(tmp_path):
             await pilot.press(*str(note), "enter")
             await settle(pilot)
             assert fresh.info().documents == 2
-            assert any(m.startswith("Indexed") for m, _ in messages(app))
+            summary = f"Indexed {note}: 1 added, 0 updated, 0 unchanged ("  # SyncReport.summary()
+            assert any(m.startswith(summary) and sev == "information" for m, sev in messages(app))
             exchange = await ask(pilot, "How many cats did Ortwin Haldane keep?")
             best = exchange.query_one(AnswerCard).result.answers[0]
             assert "seventeen" in best.text  # a phrase or its whole sentence
-            assert best.citation.doc_id == "lighthouse [draft].txt"
+            assert Path(best.citation.path).name == note.name
             await pilot.press("ctrl+p")
             await pilot.pause()
             await pilot.press(*"corpus info", "enter")
             await pilot.pause()
+            info = fresh.info()
+            assert info.documents == 2
+            assert isinstance(app.screen, CorpusInfoScreen)
+            shown = shown_text(app.screen.query_one(Static))
+            assert re.search(rf"^Documents\s+{info.documents}\s*$", shown, re.M), shown
+            assert re.search(rf"^Passages\s+{info.passages}\s*$", shown, re.M), shown
+            assert "The lighthouse keeper Ortwin Haldane" in shown  # the new document's title
             await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is main
             # A bad path is an error notification, not a crash.
-            app.index_paths([tmp_path / "missing.txt"])
+            main.index_paths([tmp_path / "missing.txt"])
             await settle(pilot)
             assert any(sev == "error" and "missing.txt" in m for m, sev in messages(app))
 
     run(scenario())
 
 
+@pytest.mark.slow
 def test_answer_count_command_and_history(assistant):
     async def scenario():
         app = QAApp(assistant_factory=lambda: assistant)
+        main = app.main_screen
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             await pilot.press("ctrl+p")
@@ -254,24 +467,26 @@ def test_answer_count_command_and_history(assistant):
             await pilot.pause(0.3)
             await pilot.press("enter")
             await pilot.pause()
-            assert app.answer_count == 1
+            assert main.answer_count == 1
             exchange = await ask(pilot, "Who did Witkoff meet in Moscow?")
             assert len(exchange.query_one(AnswerCard).result.answers) == 1
             await pilot.click("#question")
             await pilot.press("up")
-            assert app.question_input.value == "Who did Witkoff meet in Moscow?"
+            assert main.question_input.value == "Who did Witkoff meet in Moscow?"
             await pilot.press("down")
-            assert app.question_input.value == ""
+            assert main.question_input.value == ""
             await pilot.press("ctrl+l")
             await pilot.pause()
-            assert app.chat.exchanges == []
+            assert main.chat.exchanges == []
 
     run(scenario())
 
 
+@pytest.mark.slow
 def test_small_terminal_source_replaces_chat_and_esc_returns(assistant):
     async def scenario():
         app = QAApp(assistant_factory=lambda: assistant)
+        main = app.main_screen
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             await ask(pilot, "Which car was the bomb placed under?")
@@ -280,18 +495,18 @@ def test_small_terminal_source_replaces_chat_and_esc_returns(assistant):
             await pilot.press("ctrl+n")
             await pilot.pause()
             await pilot.pause()
-            column = app.query_one("#chat-column")
-            assert app.sources_open and app.sources.region.width >= 78
+            column = main.query_one("#chat-column")
+            assert main.sources_open and main.sources.region.width >= 78
             assert not column.display or column.region.width == 0
-            assert app.sources.viewer.highlighted_text
+            assert main.sources.viewer.highlighted_text
             await pilot.press("escape")
             await pilot.pause()
-            assert not app.sources_open and app.query_one("#chat-column").region.width >= 78
+            assert not main.sources_open and main.query_one("#chat-column").region.width >= 78
             await pilot.resize_terminal(160, 40)
             await pilot.press("ctrl+n")
             await pilot.pause()
-            assert app.sources_open
-            assert app.query_one("#chat-column").region.width > 60
+            assert main.sources_open
+            assert main.query_one("#chat-column").region.width > 60
 
     run(scenario())
 
@@ -304,6 +519,7 @@ def test_source_blocks_cover_the_document_exactly(text, limit):
     assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
 
 
+@pytest.mark.slow
 def test_a_phrase_answer_is_highlighted_inside_its_sentence(assistant):
     """Span readers answer with a phrase: only the phrase is highlighted, in the
     chat (inside its sentence) and in the source."""
@@ -324,9 +540,10 @@ def test_a_phrase_answer_is_highlighted_inside_its_sentence(assistant):
 
     async def scenario():
         app = QAApp(assistant_factory=lambda: assistant)
+        main = app.main_screen
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            exchange = await app.chat.add_exchange(result.question)
+            exchange = await main.chat.add_exchange(result.question)
             await exchange.show_result(result)
             await pilot.pause()
             shown = exchange.query_one(AnswerText)
@@ -335,6 +552,6 @@ def test_a_phrase_answer_is_highlighted_inside_its_sentence(assistant):
             await pilot.click(exchange.query_one(SourceLink))
             await pilot.pause()
             await pilot.pause()
-            assert app.sources.viewer.highlighted_text == phrase == document.text[start:end]
+            assert main.sources.viewer.highlighted_text == phrase == document.text[start:end]
 
     run(scenario())

@@ -14,26 +14,28 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 async def capture(output: Path, question: str, size: tuple[int, int] = (120, 34)) -> Path:
-    from qa import Assistant
-    from qa.defaults import default_corpus_dir
+    from qa import Assistant, Settings
     from tui.app import QAApp
 
-    assistant = Assistant.from_paths([default_corpus_dir()])  # in memory: no cache writes
-    app = QAApp(assistant_factory=lambda: assistant)
+    settings = Settings.from_env()
+    # In memory: no cache writes.
+    assistant = Assistant.from_paths([settings.corpus_dir], settings=settings)
+    app = QAApp(assistant_factory=lambda: assistant, settings=settings)
     app.animation_level = "none"
+    screen = app.main_screen
     async with app.run_test(size=size) as pilot:
-        app.question_input.cursor_blink = False
+        screen.question_input.cursor_blink = False
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        await app.ask(question)
+        await screen.ask(question)
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("ctrl+n")  # open the best answer's citation
         await pilot.pause()
         await pilot.pause()
-        app.question_input.focus()  # show the question box ready for the next one
+        screen.question_input.focus()  # show the question box ready for the next one
         await pilot.pause()
         output.parent.mkdir(parents=True, exist_ok=True)
         app.save_screenshot(filename=output.name, path=str(output.parent))

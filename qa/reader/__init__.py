@@ -1,11 +1,11 @@
-"""Extractive span reader (MiniLM-L6 + start/end head) trained here on SQuAD v1.1 train."""
+"""The reader: retrieved passages → answer spans.
 
-from qa.reader.model import (
-    DEFAULT_WEIGHTS_DIR,
-    ContextPrediction,
-    SpanPrediction,
-    SpanReader,
-    WindowConfig,
-)
+`Reader` (``base``) is the role; `ExtractiveReader` (``extractive``) plays it
+with the span model (``model``: MiniLM-L6 + start/end head trained here),
+which packs inputs with ``windows`` and decodes spans with ``spans``.
+"""
 
-__all__ = ["DEFAULT_WEIGHTS_DIR", "ContextPrediction", "SpanPrediction", "SpanReader", "WindowConfig"]
+from qa.reader.base import Reader
+from qa.reader.extractive import ExtractiveReader
+
+__all__ = ["ExtractiveReader", "Reader"]

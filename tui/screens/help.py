@@ -13,8 +13,8 @@ HELP = """\
 # Cited QA — help
 
 Ask about your documents; every answer is a span **quoted from them**, with a
-numbered citation. If nothing answers the question you get *Not found in your
-documents* and the nearest passages, never a guess.
+numbered citation. If nothing answers the question you get *{not_found}*
+and the nearest passages, never a guess.
 
 """
 
@@ -44,8 +44,10 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
+        from qa.citations import NOT_FOUND  # pulls in numpy: not at startup
+
         with VerticalScroll(id="help-body"):
-            yield Markdown(HELP)
+            yield Markdown(HELP.format(not_found=NOT_FOUND))
             keys = Table.grid(padding=(0, 2))
             keys.add_column(style="bold", no_wrap=True)
             keys.add_column()

@@ -1,7 +1,7 @@
 """The conversation: questions, cited answer cards, and honest "not found" cards.
 
-Nothing here imports the model: results arrive as plain `qa` dataclasses from
-the app's workers.  Colours come from component classes styled in app.tcss
+Nothing here imports the model: results arrive as plain `qa` dataclasses in
+the workers' messages.  Colours come from component classes styled in app.tcss
 with theme variables, so light and dark themes both read well.
 """
 
@@ -59,26 +59,22 @@ class SourceTarget:
     """Something the source pane can open: a cited answer span or a passage."""
 
     doc_id: str
-    title: str
+    label: str  # "title · chars a–b": `Citation.label` / `RetrievedPassage.label`
     start: int
     end: int
     number: int
     kind: str = "answer"  # "answer" | "passage"
     answer: Answer | None = None
 
-    @property
-    def label(self) -> str:
-        return f"{self.title} · chars {self.start}–{self.end}"
-
     @classmethod
     def for_answer(cls, answer: Answer, number: int) -> SourceTarget:
         c = answer.citation
-        return cls(c.doc_id, c.title, c.start, c.end, number, "answer", answer)
+        return cls(c.doc_id, c.label, c.start, c.end, number, "answer", answer)
 
     @classmethod
     def for_passage(cls, retrieved: RetrievedPassage, number: int) -> SourceTarget:
         p = retrieved.passage
-        return cls(p.doc_id, retrieved.document.title, p.start, p.end, number, "passage")
+        return cls(p.doc_id, retrieved.label, p.start, p.end, number, "passage")
 
     def clipboard_text(self) -> str:
         if self.answer is not None:
@@ -208,15 +204,18 @@ class NotFoundCard(Vertical):
         self.border_title = "No answer"
 
     def compose(self) -> ComposeResult:
-        yield Static("Not found in your documents", classes="headline")
+        from qa.citations import NO_ANSWER_REASON, NOT_FOUND  # loaded with the assistant
+
+        yield Static(NOT_FOUND, classes="headline")
         passages = self.result.passages[: self.max_passages]
-        reason = self.result.reason or "nothing in the documents answers this"
+        reason = self.result.reason or NO_ANSWER_REASON
+        reason = reason[:1].upper() + reason[1:]
         if passages:
-            yield Static(Text(f"{reason[:1].upper()}{reason[1:]}. Nearest passages:"), classes="reason")
+            yield Static(Text(f"{reason}. Nearest passages:"), classes="reason")
             for number, retrieved in enumerate(passages, 1):
                 yield PassageItem(retrieved, number)
         else:
-            yield Static(Text(f"{reason[:1].upper()}{reason[1:]}."), classes="reason")
+            yield Static(Text(f"{reason}."), classes="reason")
 
 
 class Exchange(Vertical):

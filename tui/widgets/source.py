@@ -88,8 +88,8 @@ class SourceViewer(VerticalScroll, can_focus=True):
     """Scrollable document text with the cited span highlighted."""
 
     BINDINGS = [
-        Binding("n", "app.next_citation", "Next cite", show=False),
-        Binding("p", "app.previous_citation", "Prev cite", show=False),
+        Binding("n", "screen.next_citation", "Next cite", show=False),
+        Binding("p", "screen.previous_citation", "Prev cite", show=False),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -147,7 +147,7 @@ class SourceViewer(VerticalScroll, can_focus=True):
 class SourcePane(Vertical):
     """Title, where the span is, and the viewer."""
 
-    BINDINGS = [Binding("escape", "app.close_sources", "Close", show=True)]
+    BINDINGS = [Binding("escape", "screen.close_sources", "Close", show=True)]
 
     def compose(self) -> ComposeResult:
         yield Static("", id="source-title")

@@ -1,28 +1,26 @@
-"""Short answers: the trained span reader over retrieved passages.
+"""`ExtractiveReader`: short answer spans from the span model, put on one scale across passages.
 
-The reader (``qa.reader``) scores spans inside each passage; here the
-candidates from all passages are put on one scale, duplicates from
+The span model (``qa.reader.model``) scores spans inside each passage; here
+the candidates from all passages are scored against each passage's
+no-answer score, spans that cross a sentence are dropped, duplicates from
 overlapping passages are merged, and each survivor becomes a cited `Answer`
-whose confidence combines the reader's answer-vs-no-answer margin with the
-retrieval evidence (a logistic model fitted by ``qa calibrate``).
+whose confidence combines the reader's margin with the retrieval evidence
+(`LogisticCalibration`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from embeddings.chunking import Passage
-from qa.calibration import LogisticCalibration
+from qa.calibration import CALIBRATION_FILE, LogisticCalibration
 from qa.citations import Answer, RetrievedPassage, make_citation
-from qa.reader import DEFAULT_WEIGHTS_DIR, SpanReader
+from qa.settings import READER_WEIGHTS_DIR
 
-CALIBRATION_FILE = "calibration.json"
-MAX_ANSWER_TOKENS = 30
-
-
-#: Used until ``qa calibrate`` writes calibration.json beside the weights.
-DEFAULT_CALIBRATION = LogisticCalibration({"margin": 0.35, "dense": 4.0, "lexical": 2.0}, -2.5)
+if TYPE_CHECKING:
+    from qa.reader.model import SpanModel
 
 
 @dataclass(frozen=True)
@@ -40,41 +38,67 @@ class Candidate:
     def features(self) -> dict[str, float]:
         return {"margin": self.margin, "dense": self.dense, "lexical": self.lexical}
 
+    @property
+    def text(self) -> str:
+        return self.rp.document.text[self.start : self.end]
+
 
 def within_one_sentence(passage: Passage, start: int, end: int) -> bool:
     return any(a <= start and end <= b for a, b in passage.sentences)
 
 
-def weights_available(directory: Path = DEFAULT_WEIGHTS_DIR) -> bool:
-    return (directory / "reader.safetensors").is_file()
+class ExtractiveReader:
+    """Answers are verbatim spans of the passages, at most ``max_answer_tokens`` long.
 
+    ``weights_dir`` holds ``reader.safetensors`` and, usually, its
+    ``calibration.json``; without one, the shipped calibration is used.
+    ``model`` injects an already built span model (tests use an untrained one).
+    """
 
-class SpanAnswerer:
-    name = "span"
+    name = "extractive"
 
-    def __init__(self, lexical, weights_dir: Path = DEFAULT_WEIGHTS_DIR):
-        self.lexical = lexical
-        self.weights_dir = weights_dir
-        self.calibration_path = weights_dir / CALIBRATION_FILE
-        self.calibration = LogisticCalibration.load(self.calibration_path, DEFAULT_CALIBRATION)
-        self._reader: SpanReader | None = None
+    def __init__(
+        self,
+        weights_dir: Path = READER_WEIGHTS_DIR,
+        calibration: LogisticCalibration | None = None,
+        max_answer_tokens: int = 30,
+        spans_per_passage: int = 5,
+        model: SpanModel | None = None,
+    ):
+        self.weights_dir = Path(weights_dir)
+        self.max_answer_tokens = max_answer_tokens
+        self.spans_per_passage = spans_per_passage
+        if calibration is None:
+            path = self.weights_dir / CALIBRATION_FILE
+            calibration = LogisticCalibration.load(
+                path if path.is_file() else READER_WEIGHTS_DIR / CALIBRATION_FILE
+            )
+        self.calibration = calibration
+        self._model = model
+
+    def warm_up(self) -> None:
+        if self._model is None:
+            from qa.reader.model import SpanModel
+
+            self._model = SpanModel.load(self.weights_dir)
 
     @property
-    def reader(self) -> SpanReader:
-        if self._reader is None:
-            self._reader = SpanReader.load(self.weights_dir)
-        return self._reader
+    def model(self) -> SpanModel:
+        self.warm_up()
+        assert self._model is not None
+        return self._model
 
     def candidates(self, question: str, passages: list[RetrievedPassage]) -> list[Candidate]:
         if not passages:
             return []
-        predictions = self.reader.predict(
-            question, [rp.passage.text for rp in passages], top_k=5,
-            max_answer_tokens=MAX_ANSWER_TOKENS,
+        predictions = self.model.predict(
+            question,
+            [rp.passage.text for rp in passages],
+            top_k=self.spans_per_passage,
+            max_answer_tokens=self.max_answer_tokens,
         )
         out = []
         for rp, pred in zip(passages, predictions):
-            lexical = self.lexical.weighted_overlap(question, rp.passage.text)
             for span in pred.spans:
                 start, end = rp.passage.start + span.start, rp.passage.start + span.end
                 if not within_one_sentence(rp.passage, start, end):
@@ -86,30 +110,20 @@ class SpanAnswerer:
                         end=end,
                         margin=span.score - pred.no_answer_score,
                         dense=rp.dense_score or 0.0,
-                        lexical=lexical,
+                        lexical=rp.term_overlap,
                     )
                 )
         return out
 
-    @staticmethod
-    def is_right(text: str, golds: list[str]) -> bool:
-        from qa.evaluation import f1_score
-
-        return f1_score(text, golds) >= 0.5
-
     def features(
         self, question: str, passages: list[RetrievedPassage]
     ) -> list[tuple[dict[str, float], str]]:
-        """Every candidate's features and text, highest reader margin first."""
         ranked = sorted(self.candidates(question, passages), key=lambda c: -c.margin)
-        return [(c.features, c.rp.document.text[c.start : c.end]) for c in ranked]
+        return [(c.features, c.text) for c in ranked]
 
     def read(self, question: str, passages: list[RetrievedPassage], top_k: int) -> list[Answer]:
         scored = sorted(
-            (
-                (self.calibration.probability(c.features), c)
-                for c in self.candidates(question, passages)
-            ),
+            ((self.calibration.probability(c.features), c) for c in self.candidates(question, passages)),
             key=lambda item: -item[0],
         )
         kept: list[tuple[float, Candidate]] = []
@@ -117,7 +131,7 @@ class SpanAnswerer:
         for prob, cand in scored:
             # The same phrase read from overlapping passages, a span inside a
             # better one, or the same words elsewhere: keep the best reading.
-            text = " ".join(cand.rp.document.text[cand.start : cand.end].lower().split())
+            text = " ".join(cand.text.lower().split())
             if text in seen_texts or any(
                 k.rp.passage.doc_id == cand.rp.passage.doc_id and k.start < cand.end and cand.start < k.end
                 for _, k in kept
@@ -133,7 +147,7 @@ class SpanAnswerer:
             citation = make_citation(doc, cand.rp.passage, cand.start, cand.end)
             answers.append(
                 Answer(
-                    text=doc.text[cand.start : cand.end],
+                    text=cand.text,
                     score=prob,
                     citation=citation,
                     sentence=doc.text[citation.context_start : citation.context_end],

