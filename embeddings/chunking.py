@@ -1,24 +1,32 @@
-"""Sentence-aware chunking with exact character offsets.
+"""Document blocks → passages: sentence-aware, bounded, with exact offsets.
 
-Invariant: ``document.text[p.start:p.end] == p.text`` for every passage, and
-every sentence span lies inside the document. Sentences come from pysbd
-(rule-based, handles "Lt Gen.", "U.S.", decimals); passages never split a
-sentence, and consecutive passages share ``overlap`` sentences so an answer
-near a boundary is always whole in at least one passage.
+Invariant: ``document.text[p.start:p.end] == p.text`` for every passage (the
+reading text; `Document.locate` leads on to the file), and every sentence
+span lies inside the document. A passage holds consecutive blocks of one
+kind under one section (and on one page): prose is split into sentences by
+pysbd (rule-based: "Lt Gen.", "U.S.", decimals), and so is a table row (one
+sentence per cell), code is split by lines. Passages never split a unit, and consecutive
+passages share ``overlap`` units so an answer near a boundary is whole in at
+least one passage. The section path is kept on the passage and prefixed to
+the text that is embedded and searched (``embed_text``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import groupby
 from functools import lru_cache
 
 from embeddings.documents import Document
+from embeddings.offsets import Block
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _WORD = re.compile(r"\S+")
 # Guards pysbd from pathological inputs (one huge "sentence").
 _MAX_SENTENCE_CHARS = 1200
+#: Between the headings of a section path, wherever it is shown or embedded.
+SECTION_SEPARATOR = " › "
 
 
 @dataclass(frozen=True)
@@ -31,9 +39,20 @@ class Passage:
     end: int
     text: str
     sentences: tuple[tuple[int, int], ...]  # document offsets
+    section: tuple[str, ...] = ()
+    kind: str = "text"  # text | table | code
+    page: int | None = None
+
+    @property
+    def embed_text(self) -> str:
+        """What is embedded and searched: the section path gives the passage its context."""
+        return f"{SECTION_SEPARATOR.join(self.section)}\n{self.text}" if self.section else self.text
+
+    def renumbered(self, passage_id: int) -> Passage:
+        return replace(self, passage_id=passage_id)
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "passage_id": self.passage_id,
             "doc_id": self.doc_id,
             "start": self.start,
@@ -41,6 +60,13 @@ class Passage:
             "text": self.text,
             "sentences": [list(s) for s in self.sentences],
         }
+        if self.section:
+            data["section"] = list(self.section)
+        if self.kind != "text":
+            data["kind"] = self.kind
+        if self.page is not None:
+            data["page"] = self.page
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Passage:
@@ -51,6 +77,9 @@ class Passage:
             end=int(data["end"]),
             text=data["text"],
             sentences=tuple((int(a), int(b)) for a, b in data["sentences"]),
+            section=tuple(data.get("section") or ()),
+            kind=data.get("kind", "text"),
+            page=data.get("page"),
         )
 
 
@@ -61,13 +90,13 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False)
 
 
-def _paragraphs(text: str) -> list[tuple[int, int]]:
+def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans = []
-    cursor = 0
-    for brk in _PARAGRAPH_BREAK.finditer(text):
+    cursor = start
+    for brk in _PARAGRAPH_BREAK.finditer(text, start, end):
         spans.append((cursor, brk.start()))
         cursor = brk.end()
-    spans.append((cursor, len(text)))
+    spans.append((cursor, end))
     return [_strip_span(text, a, b) for a, b in spans if text[a:b].strip()]
 
 
@@ -92,15 +121,16 @@ def _hard_wrap(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [s for s in spans if s[1] > s[0]]
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans (start, end) in ``text``, whitespace-trimmed, in order.
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans (start, end) in ``text[start:end]``, whitespace-trimmed, in order.
 
     pysbd returns strings, not offsets we can trust, so each sentence is
     located in the original text from a moving cursor; anything pysbd
     altered falls back to the unaligned remainder, never to wrong offsets.
     """
+    end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
-    for p_start, p_end in _paragraphs(text):
+    for p_start, p_end in _paragraphs(text, start, end):
         paragraph = text[p_start:p_end]
         cursor = 0
         pieces = _segmenter().segment(paragraph) if paragraph.strip() else []
@@ -120,45 +150,85 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Non-blank lines of code, each a unit (hard-wrapped if very long)."""
+    units = []
+    for match in re.finditer(r"[^\n]+", text[start:end]):
+        a, b = _strip_span(text, start + match.start(), start + match.end())
+        if b > a:
+            units.extend(_hard_wrap(text, a, b))
+    return units
+
+
+def _units(text: str, block: Block) -> list[tuple[int, int]]:
+    if block.kind == "code":
+        return _lines(text, block.start, block.end)
+    # Prose and table rows (one sentence per cell: "The Default of password is False.")
+    return split_sentences(text, block.start, block.end)
+
+
+def document_blocks(document: Document) -> tuple[Block, ...]:
+    """The document's blocks; a document made without any is one text block."""
+    if document.blocks:
+        return document.blocks
+    start, end = _strip_span(document.text, 0, len(document.text))
+    return (Block(start, end),) if end > start else ()
+
+
 def chunk_document(
     document: Document,
     max_words: int = 100,
     overlap: int = 1,
     first_id: int = 0,
 ) -> list[Passage]:
-    """Group whole sentences into passages of at most ``max_words`` words.
+    """Group whole units (sentences, rows, lines) of consecutive blocks that share
+    kind, section and page into passages of at most ``max_words`` words.
 
-    A single sentence longer than the budget becomes its own passage. The
-    ``overlap`` last sentences of a passage open the next one.
+    A single unit longer than the budget becomes its own passage. The
+    ``overlap`` last units of a passage open the next one.
     """
     if max_words < 1:
         raise ValueError("max_words must be at least 1")
     if overlap < 0:
         raise ValueError("overlap must be >= 0")
     text = document.text
-    sentences = split_sentences(text)
-    counts = [len(_WORD.findall(text[a:b])) for a, b in sentences]
     passages: list[Passage] = []
+    for (kind, section, page), group in groupby(
+        document_blocks(document), key=lambda b: (b.kind, b.section, b.page)
+    ):
+        units = [u for block in group for u in _units(text, block)]
+        for window in _windows(text, units, max_words, overlap):
+            start, end = window[0][0], window[-1][1]
+            passages.append(
+                Passage(
+                    passage_id=first_id + len(passages),
+                    doc_id=document.doc_id,
+                    start=start,
+                    end=end,
+                    text=text[start:end],
+                    sentences=window,
+                    section=section,
+                    kind=kind,
+                    page=page,
+                )
+            )
+    return passages
+
+
+def _windows(
+    text: str, units: list[tuple[int, int]], max_words: int, overlap: int
+) -> list[tuple[tuple[int, int], ...]]:
+    counts = [len(_WORD.findall(text[a:b])) for a, b in units]
+    windows = []
     i = 0
-    while i < len(sentences):
+    while i < len(units):
         j = i
         words = 0
-        while j < len(sentences) and (j == i or words + counts[j] <= max_words):
+        while j < len(units) and (j == i or words + counts[j] <= max_words):
             words += counts[j]
             j += 1
-        window = tuple(sentences[i:j])
-        start, end = window[0][0], window[-1][1]
-        passages.append(
-            Passage(
-                passage_id=first_id + len(passages),
-                doc_id=document.doc_id,
-                start=start,
-                end=end,
-                text=text[start:end],
-                sentences=window,
-            )
-        )
-        if j >= len(sentences):
+        windows.append(tuple(units[i:j]))
+        if j >= len(units):
             break
         i = max(j - overlap, i + 1)
-    return passages
+    return windows

@@ -1,20 +1,23 @@
-"""Reading user files into `Document`s.
+"""Files → `Document`s: reading text, structure, and the way back to the file.
 
-Offsets everywhere in the project point into `Document.text`, so the text is
-kept exactly as read (minus a leading ``date YYYY-MM-DD`` header, which is
-metadata, not content).
+A document carries two texts. ``text`` is the *reading text*: what passages
+hold, what is embedded and what the reader answers from (visible words
+only). ``source`` is what citations index: for text formats (``.txt``,
+``.md``) the file's decoded text exactly as ``Path.read_text(encoding=
+"utf-8")`` returns it; for PDF, HTML and DOCX the extracted text. For plain
+text the two are the same string. ``source_map`` leads from one to the other.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown")
-_DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
-_MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+from embeddings.files import PathError, Skipped, file_id, scan
+from embeddings.formats import SUPPORTED_SUFFIXES, FormatError, Parsed, parse
+from embeddings.formats.text import parse_text
+from embeddings.offsets import Block, SourceMap
 
 
 class DocumentError(ValueError):
@@ -22,9 +25,16 @@ class DocumentError(ValueError):
 
 
 @dataclass(frozen=True)
-class Document:
-    """One source file: its text (offset space for citations) and metadata."""
+class Location:
+    """Where a span of a document's reading text sits in its source."""
 
+    start: int  # offsets into the source (into the page's text, for a PDF)
+    end: int
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Document:
     doc_id: str
     path: str
     text: str
@@ -32,9 +42,36 @@ class Document:
     date: str | None = None
     sha256: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    format: str = "text"
+    blocks: tuple[Block, ...] = ()
+    source: str | None = None  # None: the same as ``text``
+    source_map: SourceMap | None = None  # None: identity
+    page_starts: tuple[int, ...] = ()
+
+    @property
+    def source_text(self) -> str:
+        return self.text if self.source is None else self.source
+
+    def locate(self, start: int, end: int) -> Location:
+        """The source place of ``text[start:end]``: its first to its last visible character."""
+        if self.source_map is not None:
+            mapped = self.source_map.to_source(start, end)
+            if mapped is None:
+                raise ValueError(f"text[{start}:{end}] of {self.doc_id} holds no source characters")
+            start, end = mapped
+        if not self.page_starts:
+            return Location(start, end)
+        page = max(i for i, s in enumerate(self.page_starts) if s <= start)
+        base = self.page_starts[page]
+        return Location(start - base, end - base, page + 1)
+
+    def page_text(self, page: int) -> str:
+        """The extracted text of a PDF page (1-based)."""
+        starts = [*self.page_starts, len(self.source_text)]
+        return self.source_text[starts[page - 1] : starts[page]]
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "doc_id": self.doc_id,
             "path": self.path,
             "text": self.text,
@@ -42,7 +79,16 @@ class Document:
             "date": self.date,
             "sha256": self.sha256,
             "metadata": dict(self.metadata),
+            "format": self.format,
+            "blocks": [b.to_list() for b in self.blocks],
         }
+        if self.source is not None:
+            data["source"] = self.source
+        if self.source_map is not None:
+            data["source_map"] = self.source_map.to_list()
+        if self.page_starts:
+            data["page_starts"] = list(self.page_starts)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Document:
@@ -54,101 +100,115 @@ class Document:
             date=data.get("date"),
             sha256=data.get("sha256", ""),
             metadata=dict(data.get("metadata") or {}),
+            format=data.get("format", "text"),
+            blocks=tuple(Block.from_list(b) for b in data.get("blocks") or ()),
+            source=data.get("source"),
+            source_map=SourceMap.from_list(data["source_map"]) if data.get("source_map") else None,
+            page_starts=tuple(int(s) for s in data.get("page_starts") or ()),
         )
 
 
-def document_from_text(
-    raw: str, doc_id: str, path: str = "", title: str | None = None
-) -> Document:
-    """Build a document from text already in memory (also used by evaluation)."""
-    date = None
-    text = raw
-    header = _DATE_HEADER.match(raw)
-    if header:
-        date = header.group(1)
-        text = raw[header.end() :]
-    if title is None:
-        title = _title_for(text, path or doc_id)
-    sha = hashlib.sha256(raw.encode("utf-8")).hexdigest()
-    return Document(doc_id=doc_id, path=path, text=text, title=title, date=date, sha256=sha)
-
-
-def _title_for(text: str, path: str, limit: int = 60) -> str:
-    """A Markdown heading, else the opening words: readable in a citation."""
-    heading = _MD_HEADING.search(text)
-    if heading:
-        return heading.group(1)[:limit]
-    first = " ".join(text.split()[:40])
+def _title_from(parsed: Parsed, fallback: str, fmt: str, limit: int = 60) -> str:
+    """The format's own title (front matter, first H1, metadata); else, for plain
+    text, the opening words; else the file name (a README's first heading is
+    often "Installation", not its title)."""
+    if parsed.title and parsed.title.strip():
+        return " ".join(parsed.title.split())[:limit]
+    if fmt != "text":
+        return fallback
+    words = " ".join(parsed.text[b.start : b.end] for b in parsed.blocks[:3]).split()[:40]
+    first = " ".join(words)
     if not first:
-        return Path(path).stem or path
+        return fallback
     if len(first) <= limit:
         return first
     cut = first.rfind(" ", 0, limit)
     return first[: cut if cut > 0 else limit].rstrip(" ,;:") + "…"
 
 
-def read_document(path: Path, doc_id: str | None = None) -> Document:
-    """Read one UTF-8 text file; binary or undecodable files are refused clearly."""
+def document_from_parsed(
+    parsed: Parsed, doc_id: str, path: str, sha256: str, fmt: str, title: str | None = None
+) -> Document:
+    source_map = None if parsed.source_map is None or parsed.source_map.is_identity else parsed.source_map
+    return Document(
+        doc_id=doc_id,
+        path=path,
+        text=parsed.text,
+        title=title or _title_from(parsed, Path(path).stem or doc_id, "text" if fmt in ("txt", "text") else fmt),
+        date=parsed.date,
+        sha256=sha256,
+        metadata=dict(parsed.metadata),
+        format=fmt,
+        blocks=parsed.blocks,
+        source=parsed.source,
+        source_map=source_map,
+        page_starts=parsed.page_starts,
+    )
+
+
+def document_from_text(raw: str, doc_id: str, path: str = "", title: str | None = None) -> Document:
+    """A plain-text document from text already in memory (evaluation, tests)."""
+    sha = hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    return document_from_parsed(parse_text(raw), doc_id, path, sha, "text", title)
+
+
+def read_document(path: Path) -> tuple[Document, list[str]]:
+    """One file → its document and any warnings about it; `DocumentError` if unusable."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if b"\x00" in data[:8192]:
-        raise DocumentError(f"{path} looks like a binary file, not text")
     try:
-        raw = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
+        parsed = parse(path, data)
+    except FormatError as exc:
+        raise DocumentError(str(exc)) from None
+    if not parsed.blocks:
+        raise DocumentError(f"{path} has no text" + (f" ({'; '.join(parsed.warnings)})" if parsed.warnings else ""))
+    fmt = path.suffix.lower().lstrip(".")
+    sha = hashlib.sha256(data).hexdigest()
+    return document_from_parsed(parsed, file_id(path), str(path.resolve()), sha, fmt), parsed.warnings
+
+
+@dataclass
+class Reading:
+    """The documents read from some paths, and every file left out, with why."""
+
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[Skipped] = field(default_factory=list)
+
+
+def read_documents(paths: list[Path | str], follow_links: bool = False) -> Reading:
+    """Read files and folders. A file named directly that cannot be read is a
+    `DocumentError`; one found in a folder is skipped with its reason."""
+    try:
+        found = scan(paths, follow_links)
+    except PathError as exc:
+        raise DocumentError(str(exc)) from None
+    named = {Path(p).resolve() for p in paths if Path(p).is_file()}
+    reading = Reading(skipped=list(found.skipped))
+    for file, resolved in found.files:
+        try:
+            document, warnings = read_document(file)
+        except DocumentError as exc:
+            if resolved in named:
+                raise
+            reading.skipped.append(Skipped(str(file), _reason(str(exc), file)))
+            continue
+        reading.documents.append(document)
+        reading.warnings.extend(Skipped(str(file), w) for w in warnings)
+    if not reading.documents and not named:
+        listed = "; ".join(f"{s.path}: {s.reason}" for s in reading.skipped[:3])
         raise DocumentError(
-            f"{path} is not valid UTF-8 (byte {exc.start}); convert it to UTF-8 first"
-        ) from None
-    if not raw.strip():
-        raise DocumentError(f"{path} is empty")
-    return document_from_text(raw, doc_id or path.name, str(path.resolve()))
+            f"no readable {'/'.join(s.lstrip('.') for s in SUPPORTED_SUFFIXES)} files in"
+            f" {', '.join(map(str, paths))}" + (f" ({listed})" if listed else "")
+        )
+    return reading
 
 
-def find_files(path: Path) -> list[Path]:
-    """Expand a file or folder argument into the supported files it names."""
-    if not path.exists():
-        raise DocumentError(f"no such file or folder: {path}")
-    if path.is_file():
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            raise DocumentError(
-                f"{path}: unsupported file type {path.suffix or '(none)'};"
-                f" supported: {', '.join(SUPPORTED_SUFFIXES)}"
-            )
-        return [path]
-    files = sorted(
-        p
-        for p in path.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in SUPPORTED_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(path).parts)
-    )
-    if not files:
-        raise DocumentError(f"{path} holds no {'/'.join(SUPPORTED_SUFFIXES)} files")
-    return files
-
-
-def doc_id_for(file: Path, root: Path) -> str:
-    """Stable, readable id: the path relative to the folder the user named."""
-    if root.is_file():
-        return file.name
-    return file.relative_to(root).as_posix()
-
-
-def read_documents(paths: list[Path | str]) -> list[Document]:
-    """Read files and folders; ids are unique (a short path hash breaks ties)."""
-    documents: list[Document] = []
-    seen: dict[str, str] = {}
-    for given in paths:
-        root = Path(given)
-        for file in find_files(root):
-            resolved = str(file.resolve())
-            doc_id = doc_id_for(file, root)
-            if doc_id in seen and seen[doc_id] != resolved:
-                doc_id = f"{doc_id}~{hashlib.sha1(resolved.encode()).hexdigest()[:6]}"
-            if doc_id in seen:
-                continue
-            seen[doc_id] = resolved
-            documents.append(read_document(file, doc_id))
-    return documents
+def _reason(message: str, file: Path) -> str:
+    """A parser's one-line error without the file name it starts with."""
+    for prefix in (f"{file}: ", f"{file} "):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 import shutil
 import tempfile
 import uuid
@@ -22,10 +23,11 @@ import numpy as np
 
 from embeddings.chunking import Passage, chunk_document
 from embeddings.documents import Document
+from embeddings.files import Skipped
 from embeddings.encoder import Encoder
 from embeddings.settings import IndexSettings
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: reading text + source map, blocks, passage sections
 #: The files of an index folder; the manifest is written last, so a folder
 #: without one was never finished.
 MANIFEST_FILE = "manifest.json"
@@ -49,17 +51,30 @@ class SyncReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     embedded_passages: int = 0
+    #: Files left out, each with its reason, and notes about files read.
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[Skipped] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
 
     def summary(self) -> str:
-        """``2 added, 1 updated, 5 unchanged (40 passages embedded)``: the words the CLI and UI show."""
+        """``2 added, 1 updated, 5 unchanged, 3 skipped (2 unsupported type, 1 binary) (40 passages
+        embedded)``: the words the CLI and UI show."""
         parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.unchanged)} unchanged"]
         if self.removed:
             parts.append(f"{len(self.removed)} removed")
+        if self.skipped:
+            reasons = Counter(_reason_kind(s.reason) for s in self.skipped)
+            why = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+            parts.append(f"{len(self.skipped)} skipped ({why})")
         return f"{', '.join(parts)} ({self.embedded_passages} passages embedded)"
+
+
+def _reason_kind(reason: str) -> str:
+    """A skip reason without its particulars, for counting ("unsupported type (.py)" → "unsupported type")."""
+    return reason.split(" (", 1)[0].split(";", 1)[0]
 
 
 class PassageIndex:
@@ -102,7 +117,7 @@ class PassageIndex:
             new_passages.extend(
                 chunk_document(doc, self.settings.max_words, self.settings.overlap)
             )
-        vectors = encoder.encode([p.text for p in new_passages], progress=progress)
+        vectors = encoder.encode([p.embed_text for p in new_passages], progress=progress)
         if self.dimension is None:
             self.dimension = encoder.dimension
             self.vectors = np.zeros((0, self.dimension), dtype=np.float32)
@@ -136,7 +151,7 @@ class PassageIndex:
     def _renumber(self) -> None:
         # Row i of the vectors is passage i: ids are positions, rebuilt on change.
         self.passages = [
-            p if p.passage_id == i else Passage(i, p.doc_id, p.start, p.end, p.text, p.sentences)
+            p if p.passage_id == i else p.renumbered(i)
             for i, p in enumerate(self.passages)
         ]
         self._faiss = None

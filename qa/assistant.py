@@ -9,11 +9,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from embeddings.documents import Document, read_documents
+import numpy as np
+
+from embeddings.documents import Document, Reading, read_documents
 from embeddings.encoder import Encoder
 from embeddings.index import IndexStoreError, PassageIndex, SyncReport, is_index_dir
 from qa.citations import EMPTY_INDEX_REASON, NO_ANSWER_REASON, AskResult, RetrievedPassage
@@ -64,17 +67,18 @@ class Assistant:
         index_dir: str | Path | None = None,
         settings: Settings | None = None,
         progress: ProgressFn | None = None,
+        follow_links: bool = False,
     ) -> Assistant:
         """Index files/folders; with ``index_dir`` the index is also saved there
         (updating an existing index there incrementally)."""
         settings = settings or Settings.from_env()
-        documents = read_documents(list(paths))
         if index_dir is not None and is_index_dir(Path(index_dir)):
             index = PassageIndex.load(index_dir, expected_model=settings.index.model)
         else:
             index = PassageIndex(settings.index)
+        reading = read_documents(list(paths), follow_links)
         assistant = cls(index, Path(index_dir) if index_dir is not None else None, settings)
-        assistant.add_documents(documents, progress)
+        assistant._add_reading(reading, progress)
         return assistant
 
     @classmethod
@@ -88,7 +92,7 @@ class Assistant:
         cost no embedding) plus whatever ``qa index`` added to it."""
         settings = settings or Settings.from_env()
         index_dir = settings.default_index_dir
-        documents = read_documents([settings.corpus_dir])
+        documents = read_documents([settings.corpus_dir]).documents
         try:
             index = PassageIndex.load(index_dir, expected_model=settings.index.model)
         except IndexStoreError:
@@ -100,9 +104,18 @@ class Assistant:
         return assistant
 
     # ---- corpus ---------------------------------------------------------
-    def add(self, paths: list[str | Path], progress: ProgressFn | None = None) -> SyncReport:
-        """Index more files or folders (changed ones are re-embedded, unchanged skipped)."""
-        return self.add_documents(read_documents(list(paths)), progress)
+    def add(
+        self, paths: list[str | Path], progress: ProgressFn | None = None, follow_links: bool = False
+    ) -> SyncReport:
+        """Index more files or folders (changed ones are re-embedded, unchanged
+        ones cost nothing); the report lists the files left out and why."""
+        return self._add_reading(read_documents(list(paths), follow_links), progress)
+
+    def _add_reading(self, reading: Reading, progress: ProgressFn | None) -> SyncReport:
+        report = self.add_documents(reading.documents, progress)
+        report.skipped = reading.skipped
+        report.warnings = reading.warnings
+        return report
 
     def add_documents(
         self, documents: list[Document], progress: ProgressFn | None = None
@@ -114,12 +127,16 @@ class Assistant:
             self._commit()
         return report
 
-    def remove(self, doc_id: str) -> None:
-        try:
-            self.index.remove(doc_id)
-        except KeyError:
-            raise IndexStoreError(f"no document {doc_id!r} in this index") from None
+    def remove(self, doc_id: str) -> str:
+        """Drop a document by its id, or by a path to its file; returns the id removed."""
+        if doc_id not in self.index.documents:
+            resolved = Path(doc_id).expanduser().resolve().as_posix()
+            if resolved not in self.index.documents:
+                raise IndexStoreError(f"no document {doc_id!r} in this index")
+            doc_id = resolved
+        self.index.remove(doc_id)
         self._commit()
+        return doc_id
 
     def _commit(self) -> None:
         if self.index_dir is not None:
@@ -143,9 +160,23 @@ class Assistant:
         )
 
     # ---- questions ------------------------------------------------------
-    def retrieve(self, query: str, k: int | None = None) -> list[RetrievedPassage]:
+    def retrieve(self, query: str, k: int | None = None, within: str | None = None) -> list[RetrievedPassage]:
         k = self.settings.passages if k is None else k
-        return self.retriever.retrieve(check_question(query), k)
+        return self.retriever.retrieve(check_question(query), k, rows=self._scope(within))
+
+    def matching(self, pattern: str) -> list[Document]:
+        """Documents whose path, id or file name matches the glob ``pattern``."""
+        return [
+            d
+            for d in self.index.documents.values()
+            if any(fnmatch.fnmatch(s, pattern) for s in (d.path, d.doc_id, Path(d.path).name, d.title))
+        ]
+
+    def _scope(self, within: str | None) -> np.ndarray | None:
+        if within is None:
+            return None
+        ids = {d.doc_id for d in self.matching(within)}
+        return np.array([p.passage_id for p in self.index.passages if p.doc_id in ids], dtype=np.int64)
 
     @property
     def answer_threshold(self) -> float:
@@ -160,15 +191,20 @@ class Assistant:
         k: int | None = None,
         passages: int | None = None,
         abstain: bool = True,
+        within: str | None = None,
     ) -> AskResult:
         """Up to ``k`` cited answers read from the top ``passages`` passages, or
         an explicit abstention (``abstained=True``) with the nearest passages.
-        ``abstain=False`` returns the best guesses anyway (for evaluation)."""
+        ``abstain=False`` returns the best guesses anyway (for evaluation);
+        ``within`` (a glob) asks only the documents it matches."""
         question = check_question(question)
         if not self.index.passages:
             return AskResult(question, [], True, [], reason=EMPTY_INDEX_REASON)
+        rows = self._scope(within)
+        if rows is not None and not len(rows):
+            return AskResult(question, [], True, [], reason=f"no document matches {within!r}")
         depth = self.settings.passages if passages is None else passages
-        retrieved = self.retriever.retrieve(question, max(depth, 1))
+        retrieved = self.retriever.retrieve(question, max(depth, 1), rows=rows)
         return self.answer_from(question, retrieved, k, abstain)
 
     def answer_from(

@@ -1,15 +1,20 @@
-"""What the assistant returns: answers, each tied to the exact source span.
+"""What the assistant returns: answers, each tied to the exact place in the file.
 
-Invariant for every `Answer`: ``document.text[c.start:c.end] == answer.text``
-where ``c`` is its citation; the sentence (``context_*``) and passage
-(``passage_*``) around the span use the same offset space.
+A citation's ``start``/``end`` index the document's source as stored: for
+text formats the file's text (``Path(c.path).read_text(encoding="utf-8")``),
+for a PDF the text of page ``c.page``, for HTML/DOCX the extracted text.
+``c.source_text`` is that slice: it equals ``answer.text`` unless markup
+sits inside the span (``**``, a link), which the answer text leaves out. The
+sentence (``context_*``) and passage (``passage_*``) use the same offsets;
+``text_start``/``text_end`` place the answer in the document's reading text
+(``document.text``), which is what the UI shows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from embeddings.chunking import Passage
+from embeddings.chunking import SECTION_SEPARATOR, Passage
 from embeddings.documents import Document
 
 
@@ -18,9 +23,16 @@ NO_ANSWER_REASON = "nothing in the documents answers this"
 EMPTY_INDEX_REASON = "the index holds no documents"
 
 
-def span_label(title: str, start: int, end: int) -> str:
-    """How a place in a document is shown to people: ``title · chars a–b``."""
-    return f"{title} · chars {start}–{end}"
+def span_label(
+    title: str, start: int, end: int, page: int | None = None, section: tuple[str, ...] = ()
+) -> str:
+    """How a place in a document is shown to people: ``title › section · p. 2 · chars a–b``."""
+    if section and section[0] == title:
+        section = section[1:]  # a Markdown file's first heading is usually its title
+    where = SECTION_SEPARATOR.join((title, *section))
+    if page is not None:
+        where += f" · p. {page}"
+    return f"{where} · chars {start}–{end}"
 
 
 @dataclass(frozen=True)
@@ -28,17 +40,30 @@ class Citation:
     doc_id: str
     path: str
     title: str
-    start: int
+    start: int  # source offsets (see the module docstring)
     end: int
     context_start: int  # the sentence holding the span
     context_end: int
     passage_start: int
     passage_end: int
-    passage: str
+    passage: str  # the passage's reading text
+    source_text: str = ""  # source[start:end]
+    page: int | None = None
+    section: tuple[str, ...] = ()
+    kind: str = "text"  # text | table | code
+    text_start: int = 0  # the span in the document's reading text
+    text_end: int = 0
+    context_text_start: int = 0  # the sentence (`Answer.sentence`) in the reading text
+    context_text_end: int = 0
+
+    @property
+    def in_sentence(self) -> tuple[int, int]:
+        """The span's offsets inside `Answer.sentence` (for highlighting it there)."""
+        return self.text_start - self.context_text_start, self.text_end - self.context_text_start
 
     @property
     def label(self) -> str:
-        return span_label(self.title, self.start, self.end)
+        return span_label(self.title, self.start, self.end, self.page, self.section)
 
 
 @dataclass(frozen=True)
@@ -64,6 +89,10 @@ class Answer:
             "passage": c.passage,
             "passage_start": c.passage_start,
             "passage_end": c.passage_end,
+            "source_text": c.source_text,
+            "page": c.page,
+            "section": list(c.section),
+            "kind": c.kind,
         }
 
 
@@ -82,16 +111,25 @@ class RetrievedPassage:
     term_overlap: float = 0.0
 
     @property
+    def location(self):
+        """The passage's place in the source (see `Document.locate`)."""
+        return self.document.locate(self.passage.start, self.passage.end)
+
+    @property
     def label(self) -> str:
-        return span_label(self.document.title, self.passage.start, self.passage.end)
+        where = self.location
+        return span_label(self.document.title, where.start, where.end, where.page, self.passage.section)
 
     def to_dict(self) -> dict:
         p = self.passage
+        where = self.location
         return {
             "doc_id": p.doc_id,
             "path": self.document.path,
-            "start": p.start,
-            "end": p.end,
+            "start": where.start,
+            "end": where.end,
+            "page": where.page,
+            "section": list(p.section),
             "text": p.text,
             "score": round(self.score, 6),
             "dense_score": None if self.dense_score is None else round(self.dense_score, 4),
@@ -120,7 +158,8 @@ class AskResult:
 
 
 def make_citation(document: Document, passage: Passage, start: int, end: int) -> Citation:
-    """Cite ``document.text[start:end]``, finding the sentence that holds it."""
+    """Cite ``document.text[start:end]`` (reading-text offsets) at its place in the source,
+    with the sentence that holds it."""
     ctx_start, ctx_end = passage.start, passage.end
     for s_start, s_end in passage.sentences:
         if s_start <= start and end <= s_end:
@@ -131,15 +170,27 @@ def make_citation(document: Document, passage: Passage, start: int, end: int) ->
         touching = [s for s in passage.sentences if s[0] < end and start < s[1]]
         if touching:
             ctx_start, ctx_end = touching[0][0], touching[-1][1]
+    span = document.locate(start, end)
+    context = document.locate(min(ctx_start, start), max(ctx_end, end))
+    whole = document.locate(passage.start, passage.end)
+    source = document.page_text(span.page) if span.page is not None else document.source_text
     return Citation(
         doc_id=document.doc_id,
         path=document.path,
         title=document.title,
-        start=start,
-        end=end,
-        context_start=min(ctx_start, start),
-        context_end=max(ctx_end, end),
-        passage_start=passage.start,
-        passage_end=passage.end,
+        start=span.start,
+        end=span.end,
+        context_start=context.start,
+        context_end=context.end,
+        passage_start=whole.start,
+        passage_end=whole.end,
         passage=passage.text,
+        source_text=source[span.start : span.end],
+        page=span.page,
+        section=passage.section,
+        kind=passage.kind,
+        text_start=start,
+        text_end=end,
+        context_text_start=min(ctx_start, start),
+        context_text_end=max(ctx_end, end),
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.calibration import CALIBRATION_FILE
+from qa.display import one_line, safe, safe_json
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -60,45 +61,59 @@ def cmd_index(args: argparse.Namespace) -> int:
     target = Path(args.index) if args.index else settings.default_index_dir
     if args.index is None:
         assistant = _open_assistant(args, _progress_bar("seed corpus"))
-        report = assistant.add(args.paths, progress=_progress_bar("embedding"))
+        report = assistant.add(args.paths, progress=_progress_bar("embedding"), follow_links=args.follow_links)
     else:
         assistant = Assistant.from_paths(
-            args.paths, target, settings, progress=_progress_bar("embedding")
+            args.paths, target, settings, progress=_progress_bar("embedding"),
+            follow_links=args.follow_links,
         )
         report = assistant.last_report
     info = assistant.info()
+    if args.verbose:
+        for label, ids in (("added", report.added), ("updated", report.updated), ("unchanged", report.unchanged)):
+            for doc_id in ids:
+                print(f"{label}: {safe(doc_id)}")
+        for entry in report.skipped:
+            print(f"skipped: {safe(entry.path)}: {safe(entry.reason)}")
+    for entry in report.warnings:
+        print(f"warning: {safe(entry.path)}: {safe(entry.reason)}", file=sys.stderr)
     print(
-        f"indexed into {target}: {report.summary()};"
+        f"indexed into {safe(str(target))}: {report.summary()};"
         f" {info.documents} documents, {info.passages} passages in all"
     )
+    if report.skipped and not args.verbose:
+        print("(--verbose lists every file and why it was skipped)")
     return 0
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
     assistant = _open_assistant(args)
-    assistant.remove(args.doc_id)
-    print(f"removed {args.doc_id}")
+    removed = assistant.remove(args.doc_id)
+    print(f"removed {safe(removed)}")
     return 0
 
 
 def _print_result(result: AskResult, width: int) -> None:
+    """Answers as people read them; all document text goes through `safe`."""
     from qa.citations import NOT_FOUND
 
     if result.abstained:
-        print(f"{NOT_FOUND}: {result.reason}.")
+        print(f"{NOT_FOUND}: {safe(result.reason)}.")
         if result.passages:
             print("\nNearest passages:")
             for rp in result.passages[:3]:
-                snippet = " ".join(rp.passage.text.split())[:200]
-                print(f"  - {rp.label}: {snippet}…")
+                print(f"  - {one_line(rp.label)}: {one_line(rp.passage.text, 200)}")
         return
     for n, answer in enumerate(result.answers, 1):
         c = answer.citation
-        print(f"{n}. {answer.text}   (score {answer.score:.2f})")
-        sentence = " ".join(answer.sentence.split())
-        if sentence != " ".join(answer.text.split()):
+        code = "  [code]" if c.kind == "code" else ""
+        print(f"{n}. {one_line(answer.text)}   (score {answer.score:.2f}){code}")
+        sentence = one_line(answer.sentence)
+        if sentence != one_line(answer.text):
             print(textwrap.indent(textwrap.fill(sentence, width - 6), "     "))
-        print(f"     [{n}] {c.label} · {c.path}")
+        print(f"     [{n}] {one_line(c.label)} · {safe(c.path)}")
+        if " ".join(c.source_text.split()) != " ".join(answer.text.split()):
+            print(f"         in the file: {one_line(c.source_text, 200)}")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -106,10 +121,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     check_question(args.question)  # fail fast, before the model loads
     assistant = _open_assistant(args)
-    result = assistant.ask(args.question, k=args.k)
+    result = assistant.ask(args.question, k=args.k, within=args.within)
     if args.json:
-        json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
-        print()
+        print(safe_json(result.to_dict()))
     else:
         _print_result(result, min(os.get_terminal_size().columns if sys.stdout.isatty() else 100, 100))
     return 0
@@ -117,8 +131,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     info = _open_assistant(args).info()
-    print(f"documents: {info.documents}\npassages: {info.passages}\nmodel: {info.model}")
-    print(f"reader: {info.reader}\nindex: {info.index_dir}")
+    print(f"documents: {info.documents}\npassages: {info.passages}\nmodel: {safe(info.model)}")
+    print(f"reader: {info.reader}\nindex: {safe(str(info.index_dir))}")
     return 0
 
 
@@ -229,11 +243,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cited-qa")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa",
         description="Ask questions about your documents; every answer is a cited span of them.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_index(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -244,14 +268,19 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return p
 
-    p = with_index(sub.add_parser("index", help="index files or folders (.txt, .md)"))
+    p = with_index(sub.add_parser("index", help="index files or folders (.txt .md .pdf .html .docx)"))
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every file: added, updated, unchanged, skipped and why")
+    p.add_argument("--follow-links", action="store_true",
+                   help="follow symbolic links that lead outside the folders named")
     p.set_defaults(func=cmd_index)
 
     p = with_index(sub.add_parser("ask", help="answer one question"))
     p.add_argument("question")
     p.add_argument("-k", type=int, default=3, help="answers to return (default 3)")
     p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
+    p.add_argument("--in", dest="within", metavar="GLOB",
+                   help="ask only the documents whose path or name matches GLOB (e.g. '*.md', 'notes/*')")
     p.set_defaults(func=cmd_ask)
 
     p = with_index(sub.add_parser("chat", help="open the terminal chat"))
@@ -280,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_calibrate)
 
     p = with_index(sub.add_parser("remove", help="drop a document from the index"))
-    p.add_argument("doc_id")
+    p.add_argument("doc_id", metavar="DOC", help="the document's id or a path to its file")
     p.set_defaults(func=cmd_remove)
     return parser
 

@@ -12,6 +12,7 @@ import math
 from collections import Counter
 
 import bm25s
+import numpy as np
 
 
 @lru_cache(maxsize=1)
@@ -66,12 +67,17 @@ class LexicalIndex:
         total = sum(self.idf(t) for t in q_terms)
         return sum(self.idf(t) for t in q_terms & t_terms) / total if total else 0.0
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """(row, score) for rows that share at least one term with the query."""
+    def search(self, query: str, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(row, score) for rows that share at least one term with the query
+        (only among ``rows``, when given)."""
         if not self.size or k <= 0:
             return []
         tokens = tokenize([query])
         if not tokens or not tokens[0]:
             return []
-        rows, scores = self._bm25.retrieve(tokens, k=min(k, self.size), show_progress=False)
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
+        if rows is not None:
+            scores = np.asarray(self._bm25.get_scores(tokens[0]))[rows]
+            top = np.argsort(-scores, kind="stable")[:k]
+            return [(int(rows[i]), float(scores[i])) for i in top if scores[i] > 0]
+        found, scores = self._bm25.retrieve(tokens, k=min(k, self.size), show_progress=False)
+        return [(int(r), float(s)) for r, s in zip(found[0], scores[0]) if s > 0]

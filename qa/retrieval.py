@@ -7,6 +7,8 @@ between the two.
 
 from __future__ import annotations
 
+import numpy as np
+
 from embeddings.chunking import Passage
 from embeddings.encoder import Encoder
 from embeddings.index import PassageIndex
@@ -30,11 +32,11 @@ class Retriever:
     def __init__(self, index: PassageIndex, encoder: Encoder):
         self.index = index
         self.encoder = encoder
-        self.lexical = LexicalIndex([p.text for p in index.passages])
+        self.lexical = LexicalIndex([p.embed_text for p in index.passages])
 
     def refresh(self) -> None:
         """Call after the index changed."""
-        self.lexical = LexicalIndex([p.text for p in self.index.passages])
+        self.lexical = LexicalIndex([p.embed_text for p in self.index.passages])
 
     def evidence(self, question: str, passages: list[Passage]) -> list[RetrievedPassage]:
         """Given passages (e.g. a question's own paragraph) with the evidence a
@@ -46,13 +48,16 @@ class Retriever:
                 document=self.index.documents[p.doc_id],
                 score=1.0,
                 dense_score=float(self.index.vectors[p.passage_id] @ vector),
-                term_overlap=self.lexical.weighted_overlap(question, p.text),
+                term_overlap=self.lexical.weighted_overlap(question, p.embed_text),
             )
             for p in passages
         ]
 
-    def retrieve(self, query: str, k: int = 5, mode: str = "hybrid") -> list[RetrievedPassage]:
-        if not self.index.passages or k <= 0:
+    def retrieve(
+        self, query: str, k: int = 5, mode: str = "hybrid", rows: np.ndarray | None = None
+    ) -> list[RetrievedPassage]:
+        """The ``k`` best passages (among ``rows`` only, when given: a scoped question)."""
+        if not self.index.passages or k <= 0 or (rows is not None and not len(rows)):
             return []
         depth = max(4 * k, 20)
         dense: list[tuple[int, float]] = []
@@ -60,9 +65,13 @@ class Retriever:
         vector = None
         if mode in ("hybrid", "dense"):
             vector = self.encoder.encode_query(query)
-            dense = [(p.passage_id, s) for p, s in self.index.search(vector, depth)]
+            if rows is None:
+                dense = [(p.passage_id, s) for p, s in self.index.search(vector, depth)]
+            else:  # exact scores over the scope: cheap, and never misses its best passages
+                scores = self.index.vectors[rows] @ vector
+                dense = [(int(rows[i]), float(scores[i])) for i in np.argsort(-scores, kind="stable")[:depth]]
         if mode in ("hybrid", "lexical"):
-            lexical = self.lexical.search(query, depth)
+            lexical = self.lexical.search(query, depth, rows)
         if mode not in ("hybrid", "dense", "lexical"):
             raise ValueError(f"unknown retrieval mode {mode!r}")
         fused = reciprocal_rank_fusion([[r for r, _ in dense], [r for r, _ in lexical]])
@@ -95,7 +104,7 @@ class Retriever:
                     dense_rank=d[0] + 1 if d and d[0] is not None else None,
                     lexical_score=lx[1] if lx else None,
                     lexical_rank=lx[0] + 1 if lx else None,
-                    term_overlap=self.lexical.weighted_overlap(query, passage.text),
+                    term_overlap=self.lexical.weighted_overlap(query, passage.embed_text),
                 )
             )
         return results

@@ -5,7 +5,9 @@ import statistics
 
 import pytest
 
-from qa import Assistant, QuestionError, Settings
+from pathlib import Path
+
+from qa import Assistant, IndexStoreError, QuestionError, Settings
 from qa.evaluation.metrics import normalize_answer
 from embeddings.index import MANIFEST_FILE
 from qa.settings import READER_WEIGHTS_DIR
@@ -107,15 +109,17 @@ def test_add_and_remove_through_the_api(tmp_path, seed_copy):
     extra = tmp_path / "extra.md"
     extra.write_text("# Lab notes\n\nThe centrifuge in room 12 spins at 9000 rpm.", encoding="utf-8")
     report = assistant.add([extra])
-    assert report.added == ["extra.md"]
+    assert report.added == [extra.resolve().as_posix()]
     result = assistant.ask("How fast does the centrifuge spin?", abstain=False)
     assert "9000 rpm" in result.answers[0].text
     reloaded = Assistant.load(tmp_path / "idx")
-    assert {d.doc_id for d in reloaded.documents} == {"000_81a655e1a47972bf.txt", "extra.md"}
-    reloaded.remove("extra.md")
-    assert [d.doc_id for d in Assistant.load(tmp_path / "idx").documents] == [
+    assert {Path(d.path).name for d in reloaded.documents} == {"000_81a655e1a47972bf.txt", "extra.md"}
+    assert reloaded.remove(str(extra)) == extra.resolve().as_posix()  # by path, or by id
+    assert [Path(d.path).name for d in Assistant.load(tmp_path / "idx").documents] == [
         "000_81a655e1a47972bf.txt"
     ]
+    with pytest.raises(IndexStoreError, match="no document"):
+        reloaded.remove(str(extra))
 
 
 def test_default_assistant_builds_its_cache_once(monkeypatch):

@@ -66,3 +66,28 @@ def test_budget_and_overlap():
     no_overlap = chunk_document(doc, max_words=20, overlap=0)
     for a, b in zip(no_overlap, no_overlap[1:]):
         assert a.end <= b.start
+
+
+def test_passages_follow_blocks_kind_section_and_page():
+    from embeddings.documents import Document
+    from embeddings.offsets import Block
+
+    text = "Intro one. Intro two.\n\nRow a.\n\nRow b.\n\nx = 1\ny = 2\n\nPage two text."
+    blocks = (
+        Block(0, 21, "text", ("Guide",)),
+        Block(23, 29, "table", ("Guide", "Options")),
+        Block(31, 37, "table", ("Guide", "Options")),
+        Block(39, 50, "code", ("Guide", "Options")),
+        Block(52, 66, "text", ("Guide",), page=2),
+    )
+    doc = Document("d", "", text, "t", blocks=blocks)
+    passages = chunk_document(doc, max_words=100, overlap=0)
+    assert [(p.kind, p.section, p.page, p.text) for p in passages] == [
+        ("text", ("Guide",), None, "Intro one. Intro two."),
+        ("table", ("Guide", "Options"), None, "Row a.\n\nRow b."),
+        ("code", ("Guide", "Options"), None, "x = 1\ny = 2"),
+        ("text", ("Guide",), 2, "Page two text."),
+    ]
+    assert passages[2].sentences == ((39, 44), (45, 50))  # code is split by lines
+    assert passages[1].embed_text == "Guide › Options\nRow a.\n\nRow b."
+    assert passages[0].embed_text == "Guide\nIntro one. Intro two."

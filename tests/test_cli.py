@@ -58,9 +58,9 @@ def test_ask_json_round_trip(built_index):
     assert set(top) >= {"text", "score", "doc_id", "path", "start", "end", "passage",
                         "context_start", "context_end"}
     text = Path(top["path"]).read_text(encoding="utf-8")
-    # Offsets point into the document text (after its date header).
-    body = text[text.index("A top Russian"):]
-    assert body[top["start"] : top["end"]] == top["text"]
+    # Offsets point into the file exactly as stored, date header included.
+    assert text[top["start"] : top["end"]] == top["text"] == top["source_text"]
+    assert text[top["context_start"] : top["context_end"]] == top["sentence"]
     assert "Putin" in top["text"]
 
 
@@ -131,3 +131,55 @@ def test_missing_index_is_a_clear_error(tmp_path):
     proc = run_qa("ask", "anything?", "--index", str(tmp_path / "nothing"), cache=tmp_path)
     assert proc.returncode == 1
     assert proc.stderr.startswith("qa: error: no index at")
+
+
+def test_index_reports_every_file_and_why_some_were_skipped(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "notes.md").write_text("# Notes\n\nThe **launch** is on Tuesday.", encoding="utf-8")
+    (folder / "plain.txt").write_text("The office closes at 6 pm.", encoding="utf-8")
+    (folder / "tool.py").write_text("print('x')", encoding="utf-8")
+    (folder / "blob.txt").write_bytes(b"\x00\x01\x02")
+    (folder / "empty.md").write_text("  ", encoding="utf-8")
+    index = tmp_path / "index"
+    proc = run_qa("index", str(folder), "--index", str(index), cache=tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    assert "2 added, 0 updated, 0 unchanged, 3 skipped (" in proc.stdout
+    assert "--verbose" in proc.stdout
+    proc = run_qa("index", str(folder), "--index", str(index), "--verbose", cache=tmp_path / "cache")
+    lines = proc.stdout.splitlines()
+    assert sum(line.startswith("unchanged: ") for line in lines) == 2
+    skipped = {line.split(": ", 2)[1].rsplit("/", 1)[-1]: line.split(": ", 2)[2] for line in lines if line.startswith("skipped: ")}
+    assert set(skipped) == {"tool.py", "blob.txt", "empty.md"}
+    assert "unsupported" in skipped["tool.py"] and "binary" in skipped["blob.txt"] and "no text" in skipped["empty.md"]
+
+
+def test_document_text_never_reaches_the_terminal_raw(tmp_path):
+    folder = tmp_path / "evil"
+    folder.mkdir()
+    (folder / "evil.txt").write_text(
+        "The vault \x1b]0;pwned\x07 opens at dawn \x1b[2J every day. [bold]Not markup[/bold] here.\u202e",
+        encoding="utf-8",
+    )
+    index = tmp_path / "index"
+    assert run_qa("index", str(folder), "--index", str(index), cache=tmp_path / "cache").returncode == 0
+    for extra in ((), ("--json",)):
+        proc = run_qa("ask", "When does the vault open?", "--index", str(index), *extra, cache=tmp_path / "cache",
+                      QA_MIN_CONFIDENCE="0")
+        assert proc.returncode == 0, proc.stderr
+        for raw in ("\x1b", "\x07", "\u202e"):
+            assert raw not in proc.stdout
+        assert "dawn" in proc.stdout
+    plain = run_qa("ask", "When does the vault open?", "--index", str(index), cache=tmp_path / "cache",
+                   QA_MIN_CONFIDENCE="0").stdout
+    assert "\\x1b]0;pwned\\x07" in plain  # shown, not obeyed
+
+
+def test_version_and_scoped_questions(built_index, tmp_path):
+    base, index = built_index
+    proc = run_qa("--version", cache=base / "cache")
+    assert proc.returncode == 0 and proc.stdout.startswith("qa ")
+    proc = run_qa("ask", "Which car was the bomb placed under?", "--in", "*.md", "--index", str(index), cache=base / "cache")
+    assert proc.returncode == 0 and "Not found" in proc.stdout and "no document matches" in proc.stdout
+    proc = run_qa("ask", "Which car was the bomb placed under?", "--in", "*.txt", "--index", str(index), cache=base / "cache")
+    assert "Volkswagen Golf" in proc.stdout

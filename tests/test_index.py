@@ -10,6 +10,15 @@ from embeddings.settings import IndexSettings
 pytestmark = pytest.mark.slow  # the real packaged encoder embeds every corpus
 
 
+def names(doc_ids) -> set[str]:
+    """File names of document ids (ids are resolved absolute paths)."""
+    return {Path(d).name for d in doc_ids}
+
+
+def id_of(folder: Path, name: str) -> str:
+    return (folder / name).resolve().as_posix()
+
+
 class CountingEncoder:
     """The real encoder, counting what it is asked to embed."""
 
@@ -45,46 +54,46 @@ def corpus(tmp_path):
 
 def test_manifest_and_round_trip(tmp_path, corpus, encoder):
     index = PassageIndex(IndexSettings())
-    index.add_documents(read_documents([corpus]), encoder)
+    index.add_documents(read_documents([corpus]).documents, encoder)
     index.save(tmp_path / "idx")
     manifest = json.loads((tmp_path / "idx" / MANIFEST_FILE).read_text())
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"] == IndexSettings().model
     assert manifest["dimension"] == 384
     assert manifest["chunking"] == {"max_words": 100, "overlap": 1}
-    assert set(manifest["documents"]) == {"alpha.txt", "beta.txt"}
+    assert names(manifest["documents"]) == {"alpha.txt", "beta.txt"}
     assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
     loaded = PassageIndex.load(tmp_path / "idx")
     assert [p.text for p in loaded.passages] == [p.text for p in index.passages]
     assert (loaded.vectors == index.vectors).all()
     query = encoder.encode_query("What fuel does the reactor use?")
-    assert loaded.search(query, 1)[0][0].doc_id == "alpha.txt"
+    assert Path(loaded.search(query, 1)[0][0].doc_id).name == "alpha.txt"
 
 
 def test_incremental_add_change_remove(tmp_path, corpus, encoder):
     counting = CountingEncoder(encoder)
     index = PassageIndex(IndexSettings())
-    index.add_documents(read_documents([corpus]), counting)
+    index.add_documents(read_documents([corpus]).documents, counting)
     first = counting.embedded
     assert first == len(index.passages) > 0
 
-    report = index.add_documents(read_documents([corpus]), counting)
+    report = index.add_documents(read_documents([corpus]).documents, counting)
     assert counting.embedded == first and report.embedded_passages == 0
-    assert sorted(report.unchanged) == ["alpha.txt", "beta.txt"]
+    assert sorted(names(report.unchanged)) == ["alpha.txt", "beta.txt"]
 
     write_docs(corpus, gamma="Gamma rays were observed by the satellite.")
-    report = index.add_documents(read_documents([corpus]), counting)
-    assert report.added == ["gamma.txt"]
-    assert counting.embedded - first == len(index.passages_of("gamma.txt"))
+    report = index.add_documents(read_documents([corpus]).documents, counting)
+    assert names(report.added) == {"gamma.txt"}
+    assert counting.embedded - first == len(index.passages_of(id_of(corpus, "gamma.txt")))
 
     write_docs(corpus, alpha="The alpha reactor now runs on uranium.")
-    report = index.add_documents(read_documents([corpus]), counting)
-    assert report.updated == ["alpha.txt"]
-    assert "uranium" in " ".join(p.text for p in index.passages_of("alpha.txt"))
+    report = index.add_documents(read_documents([corpus]).documents, counting)
+    assert names(report.updated) == {"alpha.txt"}
+    assert "uranium" in " ".join(p.text for p in index.passages_of(id_of(corpus, "alpha.txt")))
     assert "thorium" not in " ".join(p.text for p in index.passages)
 
-    index.remove("beta.txt")
-    assert not index.passages_of("beta.txt")
+    index.remove(id_of(corpus, "beta.txt"))
+    assert not index.passages_of(id_of(corpus, "beta.txt"))
     assert len(index.vectors) == len(index.passages)
     assert [p.passage_id for p in index.passages] == list(range(len(index.passages)))
 
@@ -93,12 +102,12 @@ def test_interrupted_save_leaves_previous_index_usable(tmp_path, corpus, encoder
     import faiss
 
     index = PassageIndex(IndexSettings())
-    index.add_documents(read_documents([corpus]), encoder)
+    index.add_documents(read_documents([corpus]).documents, encoder)
     index.save(tmp_path / "idx")
     before = {p.name: p.read_bytes() for p in (tmp_path / "idx").iterdir()}
 
     write_docs(corpus, gamma="Gamma rays were observed by the satellite.")
-    index.add_documents(read_documents([corpus]), encoder)
+    index.add_documents(read_documents([corpus]).documents, encoder)
 
     def crash(*args, **kwargs):
         raise OSError("disk full")
@@ -109,20 +118,20 @@ def test_interrupted_save_leaves_previous_index_usable(tmp_path, corpus, encoder
     after = {p.name: p.read_bytes() for p in (tmp_path / "idx").iterdir()}
     assert after == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
-    assert set(PassageIndex.load(tmp_path / "idx").documents) == {"alpha.txt", "beta.txt"}
+    assert names(PassageIndex.load(tmp_path / "idx").documents) == {"alpha.txt", "beta.txt"}
 
 
 def test_crash_between_renames_is_recovered(tmp_path, corpus, encoder):
     index = PassageIndex(IndexSettings())
-    index.add_documents(read_documents([corpus]), encoder)
+    index.add_documents(read_documents([corpus]).documents, encoder)
     index.save(tmp_path / "idx")
     (tmp_path / "idx").rename(tmp_path / ".idx.old-deadbeef")  # as if killed mid-swap
-    assert set(PassageIndex.load(tmp_path / "idx").documents) == {"alpha.txt", "beta.txt"}
+    assert names(PassageIndex.load(tmp_path / "idx").documents) == {"alpha.txt", "beta.txt"}
 
 
 def test_mismatched_model_or_format_is_refused(tmp_path, corpus, encoder):
     index = PassageIndex(IndexSettings())
-    index.add_documents(read_documents([corpus]), encoder)
+    index.add_documents(read_documents([corpus]).documents, encoder)
     index.save(tmp_path / "idx")
     with pytest.raises(IndexStoreError, match="built with model"):
         PassageIndex.load(tmp_path / "idx", expected_model="some-other-model")
@@ -155,7 +164,7 @@ def test_refuses_to_overwrite_a_folder_that_is_not_an_index(tmp_path, encoder):
 )
 def test_malformed_manifest_settings_are_a_clear_error(tmp_path, corpus, encoder, change):
     index = PassageIndex(IndexSettings())
-    index.add_documents(read_documents([corpus]), encoder)
+    index.add_documents(read_documents([corpus]).documents, encoder)
     index.save(tmp_path / "idx")
     manifest = tmp_path / "idx" / MANIFEST_FILE
     data = json.loads(manifest.read_text())

@@ -12,14 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.reader.model import SpanModel
 from qa.reader.spans import ContextPrediction, trim_span
 from qa.reader.windows import window_starts
 from qa.training.config import TrainConfig, build_parser, parse_args
 
 
 @lru_cache(maxsize=1)
-def untrained() -> SpanModel:
+def untrained() -> "SpanModel":  # noqa: F821 - imported here: torch stays out of the fast tests
+    from qa.reader.model import SpanModel
+
     return SpanModel.untrained(seed=0)
 
 
@@ -180,6 +181,8 @@ def test_training_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert {"start", "train", "eval", "checkpoint", "export"} <= set(events)
 
     assert "qa.reader.model.SpanModel.load()" in card
+    from qa.reader.model import SpanModel
+
     reader = SpanModel.load(out)
     context = tiny_squad()["data"][0]["paragraphs"][0]["context"]
     (pred,) = reader.predict("Where was Ada Lorn born?", [context])

@@ -15,7 +15,6 @@ from embeddings.documents import document_from_text
 from qa.citations import RetrievedPassage
 from qa.reader import ExtractiveReader, Reader
 from qa.reader.extractive import within_one_sentence
-from qa.reader.model import SpanModel
 
 from conftest import ROOT
 
@@ -23,7 +22,9 @@ from conftest import ROOT
 @pytest.fixture(scope="module")
 def untrained_answerer():
     """The real reader network with a random head: arbitrary spans, real offsets."""
-    return ExtractiveReader(model=SpanModel.untrained(seed=1))
+    from qa.reader.model import SpanModel
+
+    return ExtractiveReader(model=SpanModel.untrained(seed=1), spans_per_passage=60)
 
 
 def retrieved(doc, max_words, overlap):

@@ -54,6 +54,7 @@ def test_importing_the_cli_and_the_api_names_loads_no_model_code():
     assert not {"torch", "transformers", "sentence_transformers", "sklearn"} & modules
 
 
+@pytest.mark.slow  # imports torch in a fresh process
 def test_the_query_path_imports_no_training_evaluation_or_sklearn():
     code = "import qa.cli, qa.assistant, qa.reader.model, qa.reader.extractive, embeddings.query_encoder"
     proc = run_python(code)
@@ -123,6 +124,7 @@ def test_user_facing_strings_come_from_one_place():
     assert report.summary() == "2 added, 1 updated, 0 unchanged (7 passages embedded)"
     assert SyncReport(removed=["x"]).summary() == "0 added, 0 updated, 0 unchanged, 1 removed (0 passages embedded)"
     assert span_label("Notes", 3, 9) == "Notes · chars 3–9"
+    assert span_label("Guide", 3, 9, page=2, section=("Guide", "Workers")) == "Guide › Workers · p. 2 · chars 3–9"
     sources = "\n".join(p.read_text(encoding="utf-8") for p in Path(ROOT, "qa").rglob("*.py"))
     sources += "\n".join(p.read_text(encoding="utf-8") for p in Path(ROOT, "tui").rglob("*.py"))
     assert sources.count("· chars {") == 1, "the citation label is formatted in one place"

@@ -5,12 +5,17 @@ Tests marked ``slow`` hand the app one real `Assistant` over the seed article
 ``assistant_factory``, so the user cache is never touched; tests that change
 the corpus build their own. The others use `FakeAssistant`, which loads no
 model: they cover the screen's own behaviour (queueing, refusals, the
-workers' messages, one call into the assistant at a time).
+workers' messages, one call into the assistant at a time). `FileAssistant`
+reads real files (Markdown, PDF) and cites a given phrase with the real
+citation code, still without a model, so the source pane can be checked
+against documents with structure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import html
 import io
 import re
 import threading
@@ -26,15 +31,16 @@ from hypothesis import strategies as st
 from rich.console import Console
 from textual.widgets import Static
 
-from embeddings.documents import Document
+from embeddings.chunking import chunk_document
+from embeddings.documents import Document, read_document
 from embeddings.index import SyncReport
-from qa.citations import Answer, AskResult, Citation
+from qa.citations import Answer, AskResult, Citation, make_citation
 from qa.questions import QuestionError, check_question
 from tui.app import QAApp
 from tui.messages import AnswerFailed, Answered, AssistantLoaded, QuestionRefused
 from tui.screens import CorpusInfoScreen, MainScreen
 from tui.widgets import AnswerCard, Exchange, NotFoundCard, SourceLink
-from tui.widgets.chat import AnswerText, flat
+from tui.widgets.chat import AnswerText, answer_span, flat
 from tui.widgets.source import split_blocks
 
 if TYPE_CHECKING:
@@ -66,7 +72,8 @@ def cited(question: str, phrase: str = "seventeen cats") -> AskResult:
     end = start + len(phrase)
     sentence_end = text.index(".", end) + 1
     citation = Citation(NOTE.doc_id, NOTE.path, NOTE.title, start, end, 0, sentence_end,
-                        0, len(text), text)
+                        0, len(text), text, source_text=phrase, text_start=start, text_end=end,
+                        context_text_start=0, context_text_end=sentence_end)
     return AskResult(question, [Answer(phrase, 0.9, citation, text[:sentence_end])], False, [])
 
 
@@ -182,7 +189,10 @@ def test_answer_is_cited_and_its_source_opens_at_the_span(assistant):
             viewer = main.sources.viewer
             assert main.sources_open and main.sources.display
             document = assistant.document(c.doc_id)
-            assert viewer.highlighted_text == document.text[c.start : c.end] == best.text
+            assert viewer.highlighted_text == document.text[c.text_start : c.text_end] == best.text
+            # The meta line says where, by file name (never the absolute path or doc id).
+            assert f"[1] cited · {Path(c.path).name} · chars {c.start}–{c.end}" in main.sources.meta_text
+            assert c.path not in main.sources.meta_text
             # Scrolled to the span: its block is inside the visible window.
             block = viewer.span_blocks[0]
             top = viewer.scroll_y
@@ -198,11 +208,11 @@ def test_answer_is_cited_and_its_source_opens_at_the_span(assistant):
             await pilot.pause()
             await pilot.pause()
             c3 = answers[2].citation
-            assert viewer.highlighted_text == document.text[c3.start : c3.end]
+            assert viewer.highlighted_text == document.text[c3.text_start : c3.text_end]
 
-            # Copy the answer with its citation.
+            # Copy the answer with its citation and the file's path.
             await pilot.press("ctrl+y")
-            assert answers[2].text in app.clipboard and c3.label in app.clipboard
+            assert app.clipboard == f"{answers[2].text}\n[3] {c3.label}\n{c3.path}"
 
     run(scenario())
 
@@ -519,6 +529,25 @@ def test_source_blocks_cover_the_document_exactly(text, limit):
     assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
 
 
+def test_a_long_document_shows_a_window_of_its_blocks_around_the_span():
+    from embeddings.documents import document_from_text
+    from tui.widgets.source import WINDOW_CHARS, layout
+
+    paragraph = ("Lorem ipsum dolor sit amet. " * 20).strip()
+    text = "\n\n".join([paragraph] * 1200)
+    document = document_from_text(text, "long.txt", "long.txt")
+    assert len(text) > 2 * WINDOW_CHARS and len(document.blocks) == 1200
+    span = (len(text) // 2, len(text) // 2 + 5)
+    slices, above, below, page = layout(document, span)
+    assert page is None and above > 0 and below > 0
+    assert slices[0].start <= span[0] and span[1] <= slices[-1].end
+    assert slices[-1].end - slices[0].start <= 2 * WINDOW_CHARS + 5
+    # Every character of every block is shown or counted as not shown.
+    shown = sum(s.end - s.start for s in slices)
+    assert above + shown + below == sum(b.end - b.start for b in document.blocks)
+    assert all(s.paragraph_end for s in slices)  # one paragraph per block, a blank line apart
+
+
 @pytest.mark.slow
 def test_a_phrase_answer_is_highlighted_inside_its_sentence(assistant):
     """Span readers answer with a phrase: only the phrase is highlighted, in the
@@ -534,7 +563,7 @@ def test_a_phrase_answer_is_highlighted_inside_its_sentence(assistant):
         p for p in assistant.index.passages_of(document.doc_id) if p.start <= start and end <= p.end
     )
     citation = make_citation(document, passage, start, end)
-    sentence = document.text[citation.context_start : citation.context_end]
+    sentence = document.text[citation.context_text_start : citation.context_text_end]
     answer = Answer(text=phrase, score=0.5, citation=citation, sentence=sentence)
     result = AskResult("Which car was the bomb placed under?", [answer], False, [])
 
@@ -549,9 +578,273 @@ def test_a_phrase_answer_is_highlighted_inside_its_sentence(assistant):
             shown = exchange.query_one(AnswerText)
             assert shown.highlighted == phrase
             assert shown.sentence == flat(sentence) and len(sentence) > len(phrase)
+            # The label counts the file as stored (the date header included).
+            raw = Path(citation.path).read_text(encoding="utf-8")
+            assert raw[citation.start : citation.end] == phrase
+            label = str(exchange.query_one(SourceLink).render())
+            assert label.endswith(f"· chars {citation.start}–{citation.end}")
             await pilot.click(exchange.query_one(SourceLink))
             await pilot.pause()
             await pilot.pause()
             assert main.sources.viewer.highlighted_text == phrase == document.text[start:end]
+
+    run(scenario())
+
+
+# ---- real documents: structure, pages, terminal safety ----------------------
+class FileAssistant(FakeAssistant):
+    """Real files read as the assistant reads them (no model): each question is
+    answered with a given phrase, cited by the real `make_citation`.
+
+    ``phrases`` maps a question to a regular expression: the answer is its
+    first group, at its first match in a document's reading text."""
+
+    def __init__(self, paths: list[Path], phrases: dict[str, str]) -> None:
+        super().__init__()
+        self.documents = [read_document(path)[0] for path in paths]
+        self.passages = [p for d in self.documents for p in chunk_document(d, max_words=40)]
+        self.phrases = phrases
+
+    def ask(self, question: str, k: int = 3) -> AskResult:
+        with self._call():
+            pattern = re.compile(self.phrases[question])
+            document = next(d for d in self.documents if pattern.search(d.text))
+            start, end = pattern.search(document.text).span(1)
+            phrase = document.text[start:end]
+            passage = next(p for p in self.passages
+                           if p.doc_id == document.doc_id and p.start <= start and end <= p.end)
+            citation = make_citation(document, passage, start, end)
+            sentence = document.text[citation.context_text_start : citation.context_text_end]
+            return AskResult(question, [Answer(phrase, 0.9, citation, sentence)], False, [])
+
+
+GUIDE = """\
+---
+title: Server Guide
+date: 2024-03-05
+authors: [Ada Lovelace, Grace Hopper]
+---
+# Server Guide
+
+The **server** listens on port `8080`, the *proxy* listens on port [9090](https://example.com/ports).
+Read the [full manual](https://example.com/manual) for details &amp; caveats.
+
+## Options
+
+| Name | Type | Default |
+|------|------|---------|
+| password | bool | False |
+| workers | int | 4 |
+
+## Running it
+
+Start it from a shell:
+
+```bash
+serve --port 7342 --workers 2
+```
+"""
+
+
+async def open_best(pilot) -> None:
+    """Open the last answer's best citation in the source pane (F2, Enter)."""
+    await pilot.press("f2", "enter")
+    await pilot.pause()
+    await pilot.pause()
+
+
+def test_markdown_source_pane_shows_sections_and_no_markup(tmp_path):
+    path = tmp_path / "guide.md"
+    path.write_text(GUIDE, encoding="utf-8")
+    fake = FileAssistant([path], {
+        "How many workers by default?": r"workers[^\n]*?\b(4)\b",
+        "What listens on port 9090?": r"proxy (listens)",
+    })
+    raw = path.read_text(encoding="utf-8")
+
+    async def scenario():
+        app = QAApp(assistant_factory=lambda: fake)
+        main = app.main_screen
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            exchange = await ask(pilot, "How many workers by default?")
+            answer = exchange.query_one(AnswerCard).result.answers[0]
+            c = answer.citation
+            assert raw[c.start : c.end] == "4" and c.section == ("Server Guide", "Options")
+            link = exchange.query_one(SourceLink)
+            assert str(link.render()) == (
+                f"[1] Server Guide › Options · chars {c.start}–{c.end}"  # title › section (the H1 once)
+            )
+            assert exchange.query_one(AnswerText).highlighted == "4"
+            await open_best(pilot)
+
+            sources = main.sources
+            viewer = sources.viewer
+            assert sources.title_text == "Server Guide"
+            assert sources.meta_text == (
+                f"[1] cited · guide.md › Server Guide › Options · chars {c.start}–{c.end} · 2024-03-05"
+            )
+            assert str(tmp_path) not in sources.meta_text
+            # The reading text, laid out by blocks under their section paths.
+            assert [str(h.render()) for h in viewer.headings] == [
+                "Server Guide", "Server Guide › Options", "Server Guide › Running it",
+            ]
+            shown = viewer.shown_text
+            assert "The server listens on port 8080, the proxy listens on port 9090." in shown
+            assert "details & caveats" in shown
+            document = fake.documents[0]
+            table = [document.text[b.start : b.end] for b in document.blocks if b.kind == "table"]
+            assert len(table) == 2 and "password" in table[0] and "False" in table[0]
+            assert "\n".join(table) in shown  # the rows as they are, one under the other
+            assert "serve --port 7342 --workers 2" in shown
+            for markup in ("**", "`", "](", "https://", "&amp;", "---", "title:", "Lovelace", "|", "# "):
+                assert markup not in shown, markup
+            assert viewer.highlighted_text == "4"
+            (span_block,) = viewer.span_blocks
+            assert span_block.block_kind == "table"
+            rows = [b for b in viewer.blocks if b.block_kind == "table"]
+            assert len(rows) == 2 and not rows[0].has_class("-paragraph-end")  # rows stay together
+            assert rows[1].has_class("-paragraph-end")
+            (code,) = [b for b in viewer.blocks if b.block_kind == "code"]
+            assert code.has_class("-code") and code.render().plain == "serve --port 7342 --workers 2"
+
+            # Markup inside the sentence: highlighted with reading-text offsets, so the
+            # second "listens" (the proxy's) is the one highlighted, not the first.
+            exchange = await ask(pilot, "What listens on port 9090?")
+            answer = exchange.query_one(AnswerCard).result.answers[0]
+            c = answer.citation
+            assert c.source_text == "listens" and raw[c.start - 8 : c.end] == "*proxy* listens"
+            shown_sentence = exchange.query_one(AnswerText)
+            assert shown_sentence.highlighted == "listens"
+            a, b = shown_sentence.span
+            assert shown_sentence.sentence[:b].endswith("the proxy listens")
+            assert answer_span(answer)[1:] == c.in_sentence
+            await open_best(pilot)
+            assert viewer.highlighted_text == "listens"
+            (span_block,) = viewer.span_blocks
+            a, b = span_block.span
+            assert span_block.render().plain[a - 6 : b] == "proxy listens"
+            assert "Server Guide" in sources.meta_text and "Options" not in sources.meta_text
+
+    run(scenario())
+
+
+def make_pdf(path: Path, pages: list[list[str]]) -> Path:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_title("Harbour Handbook")
+    pdf.set_creation_date(dt.datetime(2025, 4, 25, 10, 30, tzinfo=dt.timezone.utc))
+    pdf.set_font("helvetica", size=11)
+    for paragraphs in pages:
+        pdf.add_page()
+        for paragraph in paragraphs:
+            pdf.multi_cell(0, 5, paragraph)
+            pdf.ln(6)
+    pdf.output(str(path))
+    return path
+
+
+PAGE_ONE = ["The lighthouse on Kesslo Point was built in 1874.",
+            "Its lamp is visible from 22 nautical miles."]
+PAGE_TWO = ["The ferry to Arnsby leaves from pier 7 at 06:40.", "A return ticket costs 12 euros."]
+
+
+def test_a_pdf_citation_opens_its_page_only(tmp_path):
+    path = make_pdf(tmp_path / "handbook.pdf", [PAGE_ONE, PAGE_TWO])
+    fake = FileAssistant([path], {"Where does the ferry leave from?": r"from (pier 7) at"})
+
+    async def scenario():
+        app = QAApp(assistant_factory=lambda: fake)
+        main = app.main_screen
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            exchange = await ask(pilot, "Where does the ferry leave from?")
+            c = exchange.query_one(AnswerCard).result.answers[0].citation
+            document = fake.documents[0]
+            assert c.page == 2 and document.page_text(2)[c.start : c.end] == "pier 7"
+            assert str(exchange.query_one(SourceLink).render()) == (
+                f"[1] Harbour Handbook · p. 2 · chars {c.start}–{c.end}"
+            )
+            await open_best(pilot)
+            sources = main.sources
+            viewer = sources.viewer
+            assert viewer.page == 2
+            assert str(viewer.children[0].render()) == "Page 2 of 2"
+            assert sources.meta_text == (
+                f"[1] cited · handbook.pdf · p. 2 · chars {c.start}–{c.end} · 2025-04-25"
+            )
+            shown = viewer.shown_text
+            assert all(sentence in shown for sentence in PAGE_TWO)
+            assert not any(sentence in shown for sentence in PAGE_ONE)  # page 2 only
+            assert {b.start for b in viewer.blocks} <= {
+                b.start for b in document.blocks if b.page == 2
+            }
+            assert viewer.highlighted_text == "pier 7"
+
+    run(scenario())
+
+
+EVIL = (
+    "Harbour log \x1b]0;pwned\x07 of the \u202eNorth Pier.\n\n"
+    "The harbour master Ingrid Solberg keeps the ferry ledger \x1b[2J in a locked drawer, "
+    "labelled [bold red]not markup[/] by the night watch.\n"
+)
+RAW_CONTROLS = ("\x1b", "\x07", "\u202e")
+
+
+def rendered_texts(main: MainScreen) -> dict[str, str]:
+    """What the chat and the source pane show, widget by widget, as plain text."""
+    texts = {}
+    for n, widget in enumerate(main.chat.query("AnswerText, SourceLink, .question, .snippet")):
+        texts[f"chat {n} {type(widget).__name__}"] = str(widget.render())
+    sources = main.sources
+    texts["source title"] = sources.title_text
+    texts["source meta"] = sources.meta_text
+    texts["source text"] = sources.viewer.shown_text
+    return texts
+
+
+@pytest.mark.slow
+def test_control_characters_and_markup_in_documents_are_shown_not_obeyed(tmp_path):
+    from qa import Assistant, Settings
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "harbour log.txt").write_text(EVIL, encoding="utf-8")
+    evil = Assistant.from_paths([folder], settings=Settings(min_confidence=0.0))
+
+    async def scenario():
+        app = QAApp(assistant_factory=lambda: evil)
+        main = app.main_screen
+        async with app.run_test(size=(140, 40)) as pilot:
+            await settle(pilot)
+            exchange = await ask(pilot, "Who keeps the ferry ledger?")
+            result = exchange.result
+            assert result is not None and not result.abstained
+            assert "\x1b[2J" in result.answers[0].sentence  # the document's own text, unchanged
+            await open_best(pilot)
+            texts = rendered_texts(main)
+            for where, text in texts.items():
+                for raw in RAW_CONTROLS:
+                    assert raw not in text, (where, text)
+            chat = " ".join(t for w, t in texts.items() if w.startswith("chat"))
+            for text in (chat, texts["source text"]):
+                assert "ledger \\x1b[2J in a locked drawer" in text
+                assert "[bold red]not markup[/]" in text  # literal text, not markup
+            assert "\\x1b]0;pwned\\x07" in texts["source title"] and "\\u202e" in texts["source title"]
+            assert "\\x1b]0;pwned\\x07" in texts["source text"]
+            assert "\\x1b]0;pwned\\x07" in chat  # the link's label holds the title
+            assert "harbour log.txt" in texts["source meta"]
+            # The whole screen as a terminal would get it: no raw control character.
+            svg = app.export_screenshot()
+            assert not any(raw in svg for raw in RAW_CONTROLS)
+            plain = html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
+            assert "[bold red]not markup[/]" in plain
+            assert "pwned" in plain and "\\x07" in plain
+            # Copying keeps them visible too.
+            await pilot.press("ctrl+y")
+            assert not any(raw in app.clipboard for raw in RAW_CONTROLS)
+            assert "\\x1b" in app.clipboard and str(folder / "harbour log.txt") in app.clipboard
 
     run(scenario())

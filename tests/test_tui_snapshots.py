@@ -2,7 +2,9 @@
 
 Deterministic by construction: animations off (the spinner shows a fixed
 "…"), no cursor blink, screenshots taken only after workers have finished,
-and the seed document's title and id contain no paths.  The assistant is the
+and nothing machine-specific on screen: a document's id is its absolute path,
+so the chat and the source pane show its title and file name, never the id
+(`test_snapshots_hold_nothing_machine_specific` checks the recorded SVGs).  The assistant is the
 shipped reader; if its answers or scores change, review the report and
 re-record with ``pytest tests/test_tui_snapshots.py --snapshot-update``.
 The loading snapshot needs no model (the window paints before it loads).
@@ -10,6 +12,9 @@ The loading snapshot needs no model (the window paints before it loads).
 
 from __future__ import annotations
 
+import html
+import re
+import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +26,9 @@ from tui.app import QAApp
 if TYPE_CHECKING:
     from qa import Assistant
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SNAPSHOTS = Path(__file__).resolve().parent / "__snapshots__" / "test_tui_snapshots"
 SIZE = (100, 30)
 
 
@@ -115,3 +122,15 @@ def test_snapshot_help(snap_compare, assistant):
 def test_snapshot_small_terminal(snap_compare, assistant):
     app = make_app(lambda: assistant)
     assert snap_compare(app, terminal_size=(80, 24), run_before=asking("Which car was the bomb placed under?"))
+
+
+def test_snapshots_hold_nothing_machine_specific():
+    """CI clones the repository elsewhere: a path on screen would fail there."""
+    svgs = sorted(SNAPSHOTS.glob("*.svg"))
+    assert svgs
+    for svg in svgs:
+        shown = html.unescape(" ".join(re.findall(r">([^<]*)</text>", svg.read_text(encoding="utf-8"))))
+        shown = shown.replace("\xa0", " ")
+        for place in (str(ROOT), str(Path.home()), tempfile.gettempdir(), "pytest-of-"):
+            assert place not in shown, (svg.name, place)
+        assert not re.search(r"(?<![\w.])/(?:home|Users|tmp|var|private|work|root)/", shown), svg.name

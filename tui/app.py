@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from textual.app import App
 from textual.binding import Binding
 
+from qa.display import one_line
 from tui.commands import QACommands
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
@@ -49,7 +50,7 @@ class QAApp(App[None]):
         super().__init__()
         index_dir = Path(index_dir) if index_dir is not None else None
         self.main_screen = MainScreen(index_dir, settings, assistant_factory, answer_count)
-        self.sub_title = index_dir.name if index_dir else "seed article"
+        self.sub_title = one_line(index_dir.name) if index_dir else "seed article"
 
     def on_mount(self) -> None:
         self.push_screen(self.main_screen)

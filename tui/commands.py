@@ -23,7 +23,7 @@ class QACommands(Provider):
             return []
         commands: list[Command] = [
             ("Index a file or folder…", screen.action_index_prompt,
-             "Add .txt/.md documents to the index"),
+             "Add text, Markdown, PDF, HTML or Word documents to the index"),
             ("Show corpus info", screen.action_corpus_info,
              "Documents, passages, model and index location"),
         ]

@@ -5,7 +5,8 @@ the candidates from all passages are scored against each passage's
 no-answer score, spans that cross a sentence are dropped, duplicates from
 overlapping passages are merged, and each survivor becomes a cited `Answer`
 whose confidence combines the reader's margin with the retrieval evidence
-(`LogisticCalibration`).
+(`LogisticCalibration`). Code blocks answer only questions about code
+(`qa.questions.is_about_code`), and such answers are cited as ``kind="code"``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import TYPE_CHECKING
 
 from embeddings.chunking import Passage
 from qa.calibration import CALIBRATION_FILE, LogisticCalibration
+from qa.lexical import tokenize
 from qa.citations import Answer, RetrievedPassage, make_citation
+from qa.questions import is_about_code
 from qa.settings import READER_WEIGHTS_DIR
 
 if TYPE_CHECKING:
@@ -45,6 +48,19 @@ class Candidate:
 
 def within_one_sentence(passage: Passage, start: int, end: int) -> bool:
     return any(a <= start and end <= b for a, b in passage.sentences)
+
+
+def best_cells(question: str, rp: RetrievedPassage) -> list[tuple[int, int]]:
+    """In a table passage (one sentence per cell: "The Default of password is False."),
+    the cells that share the most terms with the question: its column and its row.
+
+    The reader alone weighs "Type" and "Default" of the right row alike; the
+    question names the column, so only the best-named cells may answer."""
+    wanted = set(tokenize([question])[0])
+    text = rp.document.text
+    overlaps = [(len(wanted & set(tokenize([text[a:b]])[0])), (a, b)) for a, b in rp.passage.sentences]
+    best = max((n for n, _ in overlaps), default=0)
+    return [span for n, span in overlaps if n == best]
 
 
 class ExtractiveReader:
@@ -89,6 +105,10 @@ class ExtractiveReader:
         return self._model
 
     def candidates(self, question: str, passages: list[RetrievedPassage]) -> list[Candidate]:
+        if not is_about_code(question):
+            # A value in a code example is not a stated fact ("port 7342" in a
+            # shell example is no default port): code answers only code questions.
+            passages = [rp for rp in passages if rp.passage.kind != "code"]
         if not passages:
             return []
         predictions = self.model.predict(
@@ -99,10 +119,13 @@ class ExtractiveReader:
         )
         out = []
         for rp, pred in zip(passages, predictions):
+            cells = best_cells(question, rp) if rp.passage.kind == "table" else None
             for span in pred.spans:
                 start, end = rp.passage.start + span.start, rp.passage.start + span.end
                 if not within_one_sentence(rp.passage, start, end):
                     continue  # a "span" across sentences is never a short answer
+                if cells is not None and not any(a <= start and end <= b for a, b in cells):
+                    continue  # a cell whose column and row the question names less
                 out.append(
                     Candidate(
                         rp=rp,
@@ -150,7 +173,7 @@ class ExtractiveReader:
                     text=cand.text,
                     score=prob,
                     citation=citation,
-                    sentence=doc.text[citation.context_start : citation.context_end],
+                    sentence=doc.text[citation.context_text_start : citation.context_text_end],
                 )
             )
         return answers

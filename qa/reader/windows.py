@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-from tokenizers import Tokenizer
+
+if TYPE_CHECKING:
+    import torch
+    from tokenizers import Tokenizer
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,8 @@ def collate(
     questions: Sequence[np.ndarray], contexts: Sequence[np.ndarray], cls_id: int, sep_id: int, pad_to: int = 8
 ) -> Batch:
     """Pack `[CLS] q [SEP] ctx [SEP]` rows with dynamic padding (to a multiple of `pad_to`)."""
+    import torch
+
     lengths = [len(q) + len(c) + 3 for q, c in zip(questions, contexts)]
     width = -(-max(lengths) // pad_to) * pad_to
     n = len(lengths)

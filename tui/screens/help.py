@@ -25,7 +25,7 @@ KEYS = [
     ("F2", "focus the answers"),
     ("F3", "focus the open source"),
     ("Ctrl+N / Ctrl+B", "next / previous citation (opens it)"),
-    ("Ctrl+Y", "copy the selected answer with its citation"),
+    ("Ctrl+Y", "copy the answer with its citation and file path"),
     ("Ctrl+L", "clear the conversation"),
     ("Ctrl+P", "commands: index a file or folder, corpus info, 1/3/5 answers"),
     ("F1 / ?", "this help"),

@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from qa.display import safe
+
 
 class CorpusInfoScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,enter,q", "dismiss", "Close", show=True)]
@@ -23,7 +25,7 @@ class CorpusInfoScreen(ModalScreen[None]):
         table.add_column(style="bold")
         table.add_column(overflow="fold")
         for key, value in self.rows:
-            table.add_row(key, Text(value))  # titles and paths are not markup
+            table.add_row(key, Text(safe(value)))  # titles and paths: not markup, no escapes
         with Vertical(id="info-body") as body:
             body.border_title = "Corpus"
             yield Static(table)

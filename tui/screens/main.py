@@ -24,6 +24,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 
+from qa.display import one_line, safe
 from qa.questions import QuestionError, check_question
 from tui import workers
 from tui.messages import (
@@ -142,11 +143,14 @@ class MainScreen(Screen[None]):
     # ---- status ---------------------------------------------------------
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Notifications carry paths and error text: not markup unless asked for."""
-        self.app.notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Notifications carry paths and error text: not markup unless asked for, and
+        never a control character (a file name can hold one)."""
+        self.app.notify(safe(message), title=safe(title), severity=severity, timeout=timeout,
+                        markup=markup)
 
     def _set_status(self, text: str) -> None:
-        self.query_one("#status", Static).update(Text(text))  # paths may hold "[", never markup
+        # Paths may hold "[" (never markup) or control characters (shown, not sent).
+        self.query_one("#status", Static).update(Text(safe(text)))
 
     def _ready_status(self) -> None:
         if self.assistant is None:
@@ -256,7 +260,8 @@ class MainScreen(Screen[None]):
         try:
             document = self.assistant.document(target.doc_id)
         except KeyError:
-            self.notify(f"{target.doc_id} is no longer in the index", severity="error")
+            name = Path(target.path).name or target.doc_id
+            self.notify(f"{name} is no longer in the index", severity="error")
             return
         self.selected = target
         self._return_focus = link
@@ -386,7 +391,7 @@ class MainScreen(Screen[None]):
             self.notify("Still loading the model and index…", severity="warning")
             return
         info = self.assistant.info()
-        titles = sorted(d.title for d in self.assistant.documents)
+        titles = sorted(one_line(d.title) for d in self.assistant.documents)
         listed = "\n".join(titles[:8]) + (f"\n… and {len(titles) - 8} more" if len(titles) > 8 else "")
         rows = [
             ("Documents", str(info.documents)),

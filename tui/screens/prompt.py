@@ -24,7 +24,10 @@ class PathPrompt(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-body") as body:
             body.border_title = self.prompt_title
-            yield Static(".txt and .md files; a folder is searched recursively.", classes="hint")
+            yield Static(
+                "Text, Markdown, PDF, HTML and Word (.docx) files; a folder is searched recursively.",
+                classes="hint",
+            )
             yield Input(placeholder="path, e.g. ~/notes", id="path-input")
             yield Static("Enter to index · Esc to cancel", classes="hint")
 

@@ -10,7 +10,7 @@ from tui.widgets.chat import (
     SourceTarget,
 )
 from tui.widgets.history_input import HistoryInput
-from tui.widgets.source import SourceBlock, SourcePane, SourceViewer
+from tui.widgets.source import SectionHeading, SourceBlock, SourcePane, SourceViewer
 
 __all__ = [
     "AnswerCard",
@@ -19,6 +19,7 @@ __all__ = [
     "Exchange",
     "HistoryInput",
     "NotFoundCard",
+    "SectionHeading",
     "SourceBlock",
     "SourceLink",
     "SourcePane",

@@ -3,6 +3,12 @@
 Nothing here imports the model: results arrive as plain `qa` dataclasses in
 the workers' messages.  Colours come from component classes styled in app.tcss
 with theme variables, so light and dark themes both read well.
+
+Document text (answers, sentences, titles, passages, labels) is shown as a Rich
+`Text`, never markup, after `qa.display.safe` has made any control character
+or escape sequence visible (``\\x1b``) instead of sent to the terminal.
+Highlights are placed with reading-text offsets (`Citation.in_sentence`,
+`Citation.text_start`), then moved to where they land in the safe text.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from qa.display import one_line, safe
+
 if TYPE_CHECKING:
     from qa import Answer, AskResult, RetrievedPassage
 
@@ -29,8 +37,18 @@ def flat(text: str) -> str:
     return text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
 
 
+def visible(text: str, start: int, end: int) -> tuple[str, int, int]:
+    """``text`` made safe to show, and where ``text[start:end]`` lands in it.
+
+    `safe` replaces single characters, so each part can be made safe alone."""
+    start = max(0, min(start, len(text)))
+    end = max(start, min(end, len(text)))
+    before, inside = safe(text[:start]), safe(text[start:end])
+    return before + inside + safe(text[end:]), len(before), len(before) + len(inside)
+
+
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
-    text = " ".join(text.split())
+    text = " ".join(safe(text).split())
     if len(text) <= limit:
         return text
     cut = text.rfind(" ", 0, limit)
@@ -40,12 +58,13 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 def answer_span(answer: Answer) -> tuple[str, int, int]:
     """The answer's sentence and the answer's offsets inside it.
 
-    Offsets come from the citation (relative to ``context_start``); if they
-    do not point at the answer text (they always should), fall back to a search.
+    Offsets come from the citation (`Citation.in_sentence`: reading-text
+    offsets, so markup in the file never shifts them); if they do not point
+    at the answer text (they always should), fall back to a search.
     """
     c = answer.citation
     sentence = answer.sentence
-    start, end = c.start - c.context_start, c.end - c.context_start
+    start, end = c.in_sentence
     if not (0 <= start <= end <= len(sentence)) or sentence[start:end] != answer.text:
         found = sentence.find(answer.text)
         if found < 0:
@@ -59,28 +78,48 @@ class SourceTarget:
     """Something the source pane can open: a cited answer span or a passage."""
 
     doc_id: str
-    label: str  # "title · chars a–b": `Citation.label` / `RetrievedPassage.label`
-    start: int
+    #: "title › section · p. N · chars a–b": `Citation.label` / `RetrievedPassage.label`
+    label: str
+    start: int  # the span in the document's reading text (what the source pane highlights)
     end: int
     number: int
     kind: str = "answer"  # "answer" | "passage"
     answer: Answer | None = None
+    path: str = ""  # the file (the clipboard text and tooltips; never a snapshot)
+    source_start: int = 0  # the span in the source as stored (the label's "chars a–b")
+    source_end: int = 0
+    page: int | None = None  # 1-based, PDFs
+    section: tuple[str, ...] = ()
 
     @classmethod
     def for_answer(cls, answer: Answer, number: int) -> SourceTarget:
         c = answer.citation
-        return cls(c.doc_id, c.label, c.start, c.end, number, "answer", answer)
+        start, end = c.text_start, c.text_end
+        if end <= start and answer.text:
+            start, end = c.start, c.end  # made without reading-text offsets: text is the source
+        return cls(c.doc_id, c.label, start, end, number, "answer", answer, c.path,
+                   c.start, c.end, c.page, tuple(c.section))
 
     @classmethod
     def for_passage(cls, retrieved: RetrievedPassage, number: int) -> SourceTarget:
         p = retrieved.passage
-        return cls(p.doc_id, retrieved.label, p.start, p.end, number, "passage")
+        where = retrieved.location
+        return cls(p.doc_id, retrieved.label, p.start, p.end, number, "passage", None,
+                   retrieved.document.path, where.start, where.end, where.page, tuple(p.section))
+
+    def where(self, name: str) -> str:
+        """The place as `span_label` writes it, under ``name`` (the file's name, say)."""
+        from qa.citations import span_label  # loaded with the assistant
+
+        return span_label(name, self.source_start, self.source_end, self.page, self.section)
 
     def clipboard_text(self) -> str:
-        if self.answer is not None:
-            c = self.answer.citation
-            return f"{self.answer.text}\n[{self.number}] {c.label}\n{c.path}"
-        return f"[{self.number}] {self.label}"
+        """What Ctrl+Y copies: the answer, its citation label and the file's path."""
+        lines = [self.answer.text] if self.answer is not None else []
+        lines.append(f"[{self.number}] {self.label}")
+        if self.path:
+            lines.append(self.path)
+        return safe("\n".join(lines))
 
 
 class SourceLink(Widget, can_focus=True):
@@ -101,13 +140,14 @@ class SourceLink(Widget, can_focus=True):
     def __init__(self, target: SourceTarget, **kwargs) -> None:
         super().__init__(**kwargs)
         self.target = target
-        self.tooltip = "Open this source (Enter)"
+        where = f"\n{one_line(target.path)}" if target.path else ""
+        self.tooltip = Text(f"Open this source (Enter){where}")
 
     def render(self) -> Text:
         marker = f"[{self.target.number}]" if self.target.kind == "answer" else "↳"
         text = Text(end="")
         text.append(marker, self.get_component_rich_style("source-link--number"))
-        text.append(" " + self.target.label)
+        text.append(" " + one_line(self.target.label))
         return text
 
     def action_select(self) -> None:
@@ -126,8 +166,9 @@ class AnswerText(Widget):
 
     def __init__(self, sentence: str, start: int, end: int, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.sentence = flat(sentence)
-        self.span = (start, end)
+        # What is shown: one line, control characters made visible, the span moved with them.
+        self.sentence, *span = visible(flat(sentence), start, end)
+        self.span = (span[0], span[1])
 
     @property
     def highlighted(self) -> str:
@@ -211,11 +252,11 @@ class NotFoundCard(Vertical):
         reason = self.result.reason or NO_ANSWER_REASON
         reason = reason[:1].upper() + reason[1:]
         if passages:
-            yield Static(Text(f"{reason}. Nearest passages:"), classes="reason")
+            yield Static(Text(f"{safe(reason)}. Nearest passages:"), classes="reason")
             for number, retrieved in enumerate(passages, 1):
                 yield PassageItem(retrieved, number)
         else:
-            yield Static(Text(f"{reason}."), classes="reason")
+            yield Static(Text(f"{safe(reason)}."), classes="reason")
 
 
 class Exchange(Vertical):
@@ -227,12 +268,12 @@ class Exchange(Vertical):
         self.result: AskResult | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("❯ " + flat(self.question)), classes="question")
+        yield Static(Text("❯ " + safe(flat(self.question))), classes="question")
         yield Static("", classes="pending")
 
     def set_pending(self, message: str) -> None:
         for pending in self.query(".pending"):
-            pending.update(message)
+            pending.update(Text(message))
 
     async def show_result(self, result: AskResult) -> None:
         self.result = result
@@ -244,7 +285,7 @@ class Exchange(Vertical):
 
     async def show_error(self, message: str) -> None:
         await self.query(".pending").remove()
-        await self.mount(Static(Text(message), classes="error"))
+        await self.mount(Static(Text(safe(message)), classes="error"))
 
 
 class ChatLog(VerticalScroll):
