@@ -41,8 +41,8 @@ QUESTION_STEMS = [
 
 
 def synthetic_corpus(n_docs: int, seed: int = 0):
-    (seed_doc,) = read_documents([ROOT / "seeds"])
-    sentences = [seed_doc.text[a:b] for a, b in split_sentences(seed_doc.text)]
+    (seed_doc,) = read_documents([ROOT / "seeds"]).documents
+    sentences = [seed_doc.text[a:b] for blk in seed_doc.blocks for a, b in split_sentences(seed_doc.text, blk.start, blk.end)]
     rng = random.Random(seed)
     docs = []
     for i in range(n_docs):
