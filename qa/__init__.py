@@ -2,7 +2,7 @@
 
 The public API is `Assistant`; `AskResult`, `Answer`, `Citation` and
 `RetrievedPassage` are what it returns, and `QuestionError`,
-`DocumentError`, `IndexStoreError` and `ModelNotFoundError` what it raises
+`DocumentError`, `IndexStoreError`, `IndexBusyError` and `ModelNotFoundError` what it raises
 (each with a user-facing message). Names load on first use, so importing a
 light module such as ``qa.questions`` does not load torch.
 """
@@ -25,6 +25,7 @@ _EXPORTS = {
     "Document": "embeddings.documents",
     "DocumentError": "embeddings.documents",
     "IndexStoreError": "embeddings.index",
+    "IndexBusyError": "embeddings.locking",
     "SyncReport": "embeddings.index",
     "ModelNotFoundError": "embeddings.encoder",
 }
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from embeddings.documents import Document, DocumentError
     from embeddings.encoder import ModelNotFoundError
     from embeddings.index import IndexStoreError, SyncReport
+    from embeddings.locking import IndexBusyError
     from qa.assistant import Assistant, CorpusInfo
     from qa.citations import Answer, AskResult, Citation, RetrievedPassage
     from qa.questions import QuestionError, check_question

@@ -10,16 +10,32 @@
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
 from embeddings.documents import Document, Reading, read_documents
 from embeddings.encoder import Encoder
-from embeddings.index import IndexStoreError, PassageIndex, SyncReport, is_index_dir
-from qa.citations import EMPTY_INDEX_REASON, NO_ANSWER_REASON, AskResult, RetrievedPassage
+from embeddings.index import (
+    IndexStoreError,
+    PassageIndex,
+    SyncReport,
+    check_target,
+    is_index_dir,
+    stored_generation,
+)
+from embeddings.locking import index_lock
+from qa.citations import (
+    BELOW_THRESHOLD_REASON,
+    EMPTY_INDEX_REASON,
+    NO_ANSWER_REASON,
+    AskResult,
+    RetrievedPassage,
+)
+from qa.confidence import confidence_word
 from qa.questions import check_question
 from qa.reader import ExtractiveReader, Reader
 from qa.retrieval import Retriever
@@ -72,13 +88,17 @@ class Assistant:
         """Index files/folders; with ``index_dir`` the index is also saved there
         (updating an existing index there incrementally)."""
         settings = settings or Settings.from_env()
-        if index_dir is not None and is_index_dir(Path(index_dir)):
-            index = PassageIndex.load(index_dir, expected_model=settings.index.model)
-        else:
-            index = PassageIndex(settings.index)
+        target = Path(index_dir) if index_dir is not None else None
+        if target is not None:
+            check_target(target)  # a file, a folder of other things: refused before any work
         reading = read_documents(list(paths), follow_links)
-        assistant = cls(index, Path(index_dir) if index_dir is not None else None, settings)
-        assistant._add_reading(reading, progress)
+        with index_lock(target) if target is not None else nullcontext():
+            if target is not None and check_target(target):
+                index = PassageIndex.load(target, expected_model=settings.index.model)
+            else:
+                index = PassageIndex(settings.index)
+            assistant = cls(index, target, settings)
+            assistant._add_reading(reading, progress)
         return assistant
 
     @classmethod
@@ -93,14 +113,15 @@ class Assistant:
         settings = settings or Settings.from_env()
         index_dir = settings.default_index_dir
         documents = read_documents([settings.corpus_dir]).documents
-        try:
-            index = PassageIndex.load(index_dir, expected_model=settings.index.model)
-        except IndexStoreError:
-            index = PassageIndex(settings.index)  # missing or stale cache: rebuild it
-        assistant = cls(index, index_dir, settings)
-        report = index.add_documents(documents, assistant.encoder, progress)
-        if report.changed or not is_index_dir(index_dir):
-            assistant._commit()
+        with index_lock(index_dir):
+            try:
+                index = PassageIndex.load(index_dir, expected_model=settings.index.model)
+            except IndexStoreError:
+                index = PassageIndex(settings.index)  # missing or stale cache: rebuild it
+            assistant = cls(index, index_dir, settings)
+            report = index.add_documents(documents, assistant.encoder, progress)
+            if report.changed or not is_index_dir(index_dir):
+                assistant._commit()
         return assistant
 
     # ---- corpus ---------------------------------------------------------
@@ -121,22 +142,38 @@ class Assistant:
         self, documents: list[Document], progress: ProgressFn | None = None
     ) -> SyncReport:
         """``add`` for documents already in memory (evaluation, calibration)."""
-        report = self.index.add_documents(documents, self.encoder, progress)
-        self.last_report = report
-        if report.changed or (self.index_dir is not None and not self.index_dir.exists()):
-            self._commit()
+        with self._writing():
+            report = self.index.add_documents(documents, self.encoder, progress)
+            self.last_report = report
+            if report.changed or (self.index_dir is not None and not self.index_dir.exists()):
+                self._commit()
         return report
 
     def remove(self, doc_id: str) -> str:
         """Drop a document by its id, or by a path to its file; returns the id removed."""
-        if doc_id not in self.index.documents:
-            resolved = Path(doc_id).expanduser().resolve().as_posix()
-            if resolved not in self.index.documents:
-                raise IndexStoreError(f"no document {doc_id!r} in this index")
-            doc_id = resolved
-        self.index.remove(doc_id)
-        self._commit()
+        with self._writing():
+            if doc_id not in self.index.documents:
+                resolved = Path(doc_id).expanduser().resolve().as_posix()
+                if resolved not in self.index.documents:
+                    raise IndexStoreError(f"no document {doc_id!r} in this index")
+                doc_id = resolved
+            self.index.remove(doc_id)
+            self._commit()
         return doc_id
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the folder's lock for a change; if another process saved since
+        this index was loaded, start from its version, so no work is lost."""
+        if self.index_dir is None:
+            yield
+            return
+        with index_lock(self.index_dir):
+            on_disk = stored_generation(self.index_dir)
+            if on_disk is not None and on_disk != self.index.generation:
+                self.index = PassageIndex.load(self.index_dir, expected_model=self.settings.index.model)
+                self.retriever = Retriever(self.index, self.encoder)
+            yield
 
     def _commit(self) -> None:
         if self.index_dir is not None:
@@ -214,11 +251,20 @@ class Assistant:
         k: int | None = None,
         abstain: bool = True,
     ) -> AskResult:
-        """Read answers from given passages (``ask`` without the retrieval)."""
+        """Read answers from given passages (``ask`` without the retrieval).
+
+        Every answer's ``confidence`` is put in words against the threshold.
+        With ``abstain=False`` answers below the threshold are kept (marked
+        "low"); ``abstained`` still says whether any answer reached it."""
         k = self.settings.answers if k is None else k
-        answers = self.reader.read(question, retrieved, max(k, 1))
-        if abstain:
-            answers = [a for a in answers if a.score >= self.answer_threshold]
-        if not answers:
-            return AskResult(question, [], True, retrieved, reason=NO_ANSWER_REASON)
-        return AskResult(question, answers, False, retrieved)
+        threshold = self.answer_threshold
+        answers = [
+            replace(a, confidence=confidence_word(a.score, threshold))
+            for a in self.reader.read(question, retrieved, max(k, 1))
+        ]
+        confident = [a for a in answers if a.score >= threshold]
+        if not confident and (abstain or not answers):
+            return AskResult(question, [], True, retrieved, reason=NO_ANSWER_REASON, threshold=threshold)
+        shown = confident if abstain else answers
+        return AskResult(question, shown, not confident, retrieved,
+                         reason="" if confident else BELOW_THRESHOLD_REASON, threshold=threshold)

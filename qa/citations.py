@@ -21,6 +21,7 @@ from embeddings.documents import Document
 NOT_FOUND = "Not found in your documents"
 NO_ANSWER_REASON = "nothing in the documents answers this"
 EMPTY_INDEX_REASON = "the index holds no documents"
+BELOW_THRESHOLD_REASON = "no answer reached the confidence threshold; these are best guesses"
 
 
 def span_label(
@@ -69,15 +70,18 @@ class Citation:
 @dataclass(frozen=True)
 class Answer:
     text: str
-    score: float  # confidence in [0, 1]
+    score: float  # confidence in [0, 1]: P(the answer is right)
     citation: Citation
     sentence: str
+    #: "high" | "medium" | "low" (low: below the threshold, shown only when asked for all answers)
+    confidence: str = ""
 
     def to_dict(self) -> dict:
         c = self.citation
         return {
             "text": self.text,
             "score": round(self.score, 4),
+            "confidence": self.confidence,
             "doc_id": c.doc_id,
             "path": c.path,
             "title": c.title,
@@ -147,11 +151,14 @@ class AskResult:
     passages: list[RetrievedPassage] = field(default_factory=list)
     #: Why there is no answer (shown after "Not found in your documents").
     reason: str = ""
+    #: Answers scored below this were withheld (or, when all were asked for, marked "low").
+    threshold: float | None = None
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
             "abstained": self.abstained,
+            "threshold": self.threshold,
             "answers": [a.to_dict() for a in self.answers],
             "nearest_passages": [p.to_dict() for p in self.passages] if self.abstained else [],
         }

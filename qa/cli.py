@@ -11,10 +11,12 @@ import json
 import os
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.calibration import CALIBRATION_FILE
+from qa.confidence import describe
 from qa.display import one_line, safe, safe_json
 
 if TYPE_CHECKING:
@@ -97,17 +99,20 @@ def _print_result(result: AskResult, width: int) -> None:
     """Answers as people read them; all document text goes through `safe`."""
     from qa.citations import NOT_FOUND
 
-    if result.abstained:
+    if result.abstained and not result.answers:
         print(f"{NOT_FOUND}: {safe(result.reason)}.")
         if result.passages:
             print("\nNearest passages:")
             for rp in result.passages[:3]:
                 print(f"  - {one_line(rp.label)}: {one_line(rp.passage.text, 200)}")
         return
+    if result.abstained:  # --all with nothing above the threshold: best guesses, said so
+        print(f"{NOT_FOUND} with enough confidence (threshold {result.threshold or 0:.2f}). Best guesses:")
     for n, answer in enumerate(result.answers, 1):
         c = answer.citation
         code = "  [code]" if c.kind == "code" else ""
-        print(f"{n}. {one_line(answer.text)}   (score {answer.score:.2f}){code}")
+        threshold = result.threshold if result.threshold is not None else 0.0
+        print(f"{n}. {one_line(answer.text)}   (confidence: {describe(answer.score, threshold)}){code}")
         sentence = one_line(answer.sentence)
         if sentence != one_line(answer.text):
             print(textwrap.indent(textwrap.fill(sentence, width - 6), "     "))
@@ -120,8 +125,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from qa.questions import check_question
 
     check_question(args.question)  # fail fast, before the model loads
+    if args.min_confidence is not None:
+        if not 0.0 <= args.min_confidence <= 1.0:
+            raise UserError(f"--min-confidence must be in [0, 1], not {args.min_confidence}")
+        args.settings = replace(args.settings, min_confidence=args.min_confidence)
     assistant = _open_assistant(args)
-    result = assistant.ask(args.question, k=args.k, within=args.within)
+    result = assistant.ask(args.question, k=args.k, within=args.within, abstain=not args.all)
     if args.json:
         print(safe_json(result.to_dict()))
     else:
@@ -279,6 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("-k", type=int, default=3, help="answers to return (default 3)")
     p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
+    p.add_argument("--min-confidence", type=float, metavar="X",
+                   help="withhold answers below this confidence (default: the calibration's threshold)")
+    p.add_argument("--all", action="store_true",
+                   help="also show answers below the threshold, marked as low-confidence guesses")
     p.add_argument("--in", dest="within", metavar="GLOB",
                    help="ask only the documents whose path or name matches GLOB (e.g. '*.md', 'notes/*')")
     p.set_defaults(func=cmd_ask)
@@ -322,13 +335,14 @@ def main(argv: list[str] | None = None) -> int:
     from embeddings.documents import DocumentError
     from embeddings.encoder import ModelNotFoundError
     from embeddings.index import IndexStoreError
+    from embeddings.locking import IndexBusyError
     from qa.calibration import CalibrationError
     from qa.questions import QuestionError
     from qa.settings import Settings, SettingsError
 
     expected = (
-        DocumentError, IndexStoreError, QuestionError, ModelNotFoundError, CalibrationError,
-        SettingsError, UserError,
+        DocumentError, IndexStoreError, IndexBusyError, QuestionError, ModelNotFoundError,
+        CalibrationError, SettingsError, UserError,
     )
     try:
         args.settings = Settings.from_env()

@@ -183,3 +183,47 @@ def test_version_and_scoped_questions(built_index, tmp_path):
     assert proc.returncode == 0 and "Not found" in proc.stdout and "no document matches" in proc.stdout
     proc = run_qa("ask", "Which car was the bomb placed under?", "--in", "*.txt", "--index", str(index), cache=base / "cache")
     assert "Volkswagen Golf" in proc.stdout
+
+
+def test_two_writers_into_one_folder_take_turns_and_lose_nothing(tmp_path):
+    folders = []
+    for name in ("red", "blue", "green"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / f"{name}.txt").write_text(f"The {name} team meets on Mondays in room {len(name)}.", encoding="utf-8")
+        folders.append(folder)
+    index = tmp_path / "shared-index"
+    env = dict(os.environ, QA_CACHE_DIR=str(tmp_path / "cache"), HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "qa.cli", "index", str(f), "--index", str(index)], env=env,
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for f in folders
+    ]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outputs
+    info = run_qa("info", "--index", str(index), cache=tmp_path / "cache")
+    assert "documents: 3" in info.stdout, (info.stdout, outputs)
+
+
+def test_min_confidence_and_all_from_the_cli(built_index):
+    base, index = built_index
+    question = "Which car was the bomb placed under?"
+
+    def ask(*extra):
+        proc = run_qa("ask", question, "--index", str(index), "--json", *extra, cache=base / "cache")
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    shipped = ask()
+    top = shipped["answers"][0]
+    assert not shipped["abstained"] and top["text"] == "Volkswagen Golf"
+    assert top["confidence"] in ("medium", "high") and shipped["threshold"] <= top["score"]
+    strict = ask("--min-confidence", "0.99")
+    assert strict["abstained"] and strict["answers"] == [] and strict["threshold"] == 0.99
+    guesses = ask("--min-confidence", "0.99", "--all", "-k", "2")
+    assert guesses["abstained"] and guesses["answers"][0]["text"] == "Volkswagen Golf"
+    assert {a["confidence"] for a in guesses["answers"]} == {"low"}
+    plain = run_qa("ask", question, "--index", str(index), "--min-confidence", "0.99", "--all", cache=base / "cache")
+    assert "below the 0.99 threshold" in plain.stdout and "Best guesses" in plain.stdout
+    bad = run_qa("ask", question, "--index", str(index), "--min-confidence", "2", cache=base / "cache")
+    assert bad.returncode == 1 and bad.stderr.startswith("qa: error: --min-confidence must be in [0, 1]")

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from qa.confidence import confidence_word, describe
 from qa.display import one_line, safe, safe_json
 from qa.questions import QuestionError, check_question, is_about_code
 
@@ -44,3 +45,11 @@ def test_control_characters_are_shown_not_sent():
     dumped = safe_json({"t": evil, "ok": "café 日本"})
     assert "\x1b" not in dumped and "\u202e" not in dumped and "\x9b" not in dumped
     assert json.loads(dumped) == {"t": evil, "ok": "café 日本"}
+
+
+def test_confidence_in_words():
+    assert [confidence_word(s, 0.3) for s in (0.05, 0.29, 0.3, 0.69, 0.7, 0.99)] == [
+        "low", "low", "medium", "medium", "high", "high"]
+    assert confidence_word(0.75, 0.8) == "low" and confidence_word(0.85, 0.8) == "high"
+    assert describe(0.35, 0.3) == "medium 0.35"
+    assert describe(0.12, 0.3) == "low 0.12, below the 0.30 threshold"

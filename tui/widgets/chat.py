@@ -199,8 +199,9 @@ class AnswerItem(Horizontal):
         with Vertical(classes="body"):
             yield AnswerText(sentence, start, end)
             yield SourceLink(self.target)
-        score = Static(f"{self.answer.score:.2f}", classes="score")
-        score.tooltip = "confidence (0–1)"
+        label = f"{self.answer.confidence} {self.answer.score:.2f}" if self.answer.confidence else f"{self.answer.score:.2f}"
+        score = Static(label, classes="score")
+        score.tooltip = "confidence: the calibrated chance (0–1) that this answer is right"
         yield score
 
     def on_click(self) -> None:
