@@ -211,6 +211,7 @@ class PassageIndex:
         check_target(directory)
         self.generation = max(self.generation, stored_generation(directory) or 0) + 1
         directory.parent.mkdir(parents=True, exist_ok=True)
+        _sweep(directory)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
         # mkdtemp makes the folder private (0700); keep the mode the index had
         # (or a new folder's usual mode), so a save never narrows who can read it.
@@ -367,6 +368,17 @@ def _swap_into_place(tmp: Path, directory: Path) -> None:
     directory.rename(old)
     tmp.rename(directory)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _sweep(directory: Path) -> None:
+    """Remove what saves killed midway left beside the index: unfinished temp
+    folders, and old versions once the index itself is in place. Saves run
+    under the folder's lock, so no other save owns them."""
+    leftovers = list(directory.parent.glob(f".{directory.name}.tmp-*"))
+    if is_index_dir(directory):
+        leftovers += directory.parent.glob(f".{directory.name}.old-*")
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _recover(directory: Path) -> None:

@@ -96,3 +96,45 @@ def test_recovery_runs_before_anything_looks_at_the_folder(empty_index):
     assert check_target(empty_index) is True
     assert (empty_index / MANIFEST_FILE).is_file() and not old.exists()
     assert json.loads((empty_index / MANIFEST_FILE).read_text())["passages"] == 0
+
+
+@pytest.mark.slow
+def test_kill_9_at_any_point_of_indexing_leaves_a_complete_index(tmp_path):
+    """Kill ``qa index`` at random moments, again and again: the folder always
+    loads, with the documents before the run or after it, never anything else."""
+    import random
+    import signal
+    import subprocess
+    import time
+
+    from conftest import ROOT
+
+    env = dict(os.environ, QA_CACHE_DIR=str(tmp_path / "cache"), HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    index = tmp_path / "idx"
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "base.txt").write_text("The base document mentions the harbour.", encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "qa.cli", "index", str(base), "--index", str(index)],
+                   env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
+    expected = {(base / "base.txt").resolve().as_posix()}
+    rng = random.Random(7)
+    for round_ in range(6):
+        extra = tmp_path / f"extra{round_}"
+        extra.mkdir()
+        for n in range(8):
+            (extra / f"e{n}.txt").write_text(f"Round {round_} note {n} about item {n * 7}. " * 30, encoding="utf-8")
+        proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "index", str(extra), "--index", str(index)],
+                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.5, 9.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        check_target(index)  # what the next command does first: recover
+        docs = set(PassageIndex.load(index).documents)
+        added = {(extra / f"e{n}.txt").resolve().as_posix() for n in range(8)}
+        assert docs in (expected, expected | added), f"round {round_}: a partial state"
+        expected = docs
+    # The next save sweeps what the killed ones left beside the folder.
+    subprocess.run([sys.executable, "-m", "qa.cli", "index", str(base), "--index", str(index)],
+                   env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
+    PassageIndex.load(index).save(index)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".idx")) == [".idx.lock"]
