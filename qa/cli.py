@@ -32,12 +32,19 @@ DEFAULT_THRESHOLD = 0.3
 
 
 def _progress_bar(desc: str, unit: str = "passage"):
-    """A tqdm bar fed by ``progress(done, total)`` callbacks (stderr, TTY-aware)."""
-    from tqdm import tqdm
-
+    """``progress(done, total)`` callbacks shown on stderr: a tqdm bar on a
+    terminal, plain lines at every tenth otherwise (logs, pipes, CI)."""
     state: dict = {}
 
     def update(done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            step = max(1, total // 10)
+            if done >= total or done // step > state.get("last", -1):
+                state["last"] = done // step
+                print(f"{desc}: {done}/{total} {unit}s", file=sys.stderr, flush=True)
+            return
+        from tqdm import tqdm
+
         bar = state.get("bar")
         if bar is None:
             bar = state["bar"] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr)

@@ -145,6 +145,8 @@ def test_index_reports_every_file_and_why_some_were_skipped(tmp_path):
     proc = run_qa("index", str(folder), "--index", str(index), cache=tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
     assert "2 added, 0 updated, 0 unchanged, 3 skipped (" in proc.stdout
+    assert "embedding: 2/2 passages" in proc.stderr.splitlines()  # plain progress lines off a terminal
+    assert "\r" not in proc.stderr
     assert "--verbose" in proc.stdout
     proc = run_qa("index", str(folder), "--index", str(index), "--verbose", cache=tmp_path / "cache")
     lines = proc.stdout.splitlines()
