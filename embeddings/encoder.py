@@ -66,10 +66,12 @@ class Encoder:
 
     Passages are embedded with sentence-transformers; a question, when the
     model allows it, with the lighter `QueryEncoder` (same vectors), so
-    answering never imports sentence-transformers."""
+    answering never imports sentence-transformers; with a ``cache_dir`` (where
+    its ONNX export is kept) and onnxruntime, not even torch."""
 
-    def __init__(self, model_name: str):
+    def __init__(self, model_name: str, cache_dir: Path | str | None = None):
         self.model_name = model_name
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
 
     @property
     def model(self) -> SentenceTransformer:
@@ -115,5 +117,6 @@ class Encoder:
     def encode_query(self, text: str) -> np.ndarray:
         model_dir = Path(resolve_model_path(self.model_name))
         if query_encoder.supported(model_dir):
-            return query_encoder.load_query_encoder(str(model_dir)).encode(text)
+            cache = str(self.cache_dir) if self.cache_dir is not None else None
+            return query_encoder.load_query_encoder(str(model_dir), cache).encode(text)
         return self.encode([text])[0]

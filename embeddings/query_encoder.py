@@ -7,6 +7,11 @@ those three modules from the model folder with ``transformers`` and
 ``tokenizers``, so its vectors equal ``SentenceTransformer.encode``'s (a test
 holds them within 1e-4). Folders whose pipeline is anything else are
 `unsupported` and the caller falls back to sentence-transformers.
+
+With a cache folder and onnxruntime installed, the transformer runs as an
+ONNX graph (`OnnxQueryEncoder`), exported once from the folder's weights into
+``<cache>/onnx/``: then a question imports neither torch nor transformers.
+Without either, or if the export fails, `QueryEncoder` runs it with torch.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from embeddings import onnx_export
 
 _PIPELINE = [
     "sentence_transformers.models.Transformer",
@@ -47,24 +54,30 @@ def supported(model_dir: Path) -> bool:
     return (model_dir / "tokenizer.json").is_file() and (model_dir / "config.json").is_file()
 
 
+def _tokenizer_and_config(model_dir: Path):
+    from tokenizers import Tokenizer
+
+    config = _read_json(model_dir / "sentence_bert_config.json") or {}
+    max_tokens = int(config.get("max_seq_length") or 512)
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.enable_truncation(max_tokens)
+    tokenizer.no_padding()
+    return tokenizer, max_tokens, bool(config.get("do_lower_case"))
+
+
+def _normalised_mean(hidden: np.ndarray) -> np.ndarray:
+    vector = hidden.mean(axis=0).astype(np.float32)
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
 class QueryEncoder:
     """Mean-pooled, normalised embeddings of short texts, computed with ``transformers``."""
 
     def __init__(self, model_dir: Path):
         import torch
-        from tokenizers import Tokenizer
-        from transformers import AutoModel
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # a "Loading weights" bar on every question
-
-        config = _read_json(model_dir / "sentence_bert_config.json") or {}
-        self.max_tokens = int(config.get("max_seq_length") or 512)
-        self.lowercase = bool(config.get("do_lower_case"))
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.tokenizer.enable_truncation(self.max_tokens)
-        self.tokenizer.no_padding()
-        self.model = AutoModel.from_pretrained(str(model_dir)).eval()
+        self.tokenizer, self.max_tokens, self.lowercase = _tokenizer_and_config(model_dir)
+        self.model = _load_transformer(model_dir)
         self._torch = torch
 
     def encode(self, text: str) -> np.ndarray:
@@ -77,10 +90,82 @@ class QueryEncoder:
                 attention_mask=torch.ones_like(ids),
                 token_type_ids=torch.tensor([enc.type_ids]),
             ).last_hidden_state[0]
-        vector = hidden.mean(dim=0).numpy().astype(np.float32)
-        return vector / max(float(np.linalg.norm(vector)), 1e-12)
+        return _normalised_mean(hidden.numpy())
+
+
+def _load_transformer(model_dir: Path):
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar on every question
+    return AutoModel.from_pretrained(str(model_dir)).eval()
+
+
+_INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
+
+
+def export_onnx(model_dir: Path, path: Path) -> Path:
+    """The folder's transformer (token ids → last hidden state) as an ONNX graph at ``path``."""
+    import torch
+
+    class _Hidden(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    ids = torch.tensor([[101, 2040, 2003, 1037, 3231, 102, 0, 0], [101, 2054, 2003, 2009, 1029, 2006, 1996, 102]])
+    mask = (ids != 0).long()
+    mask[1] = 1
+    onnx_export.export(
+        _Hidden(_load_transformer(model_dir)),
+        (ids, mask, torch.zeros_like(ids)),
+        path,
+        input_names=_INPUTS,
+        output_names=["last_hidden_state"],
+        dynamic_axes={**{n: {0: "batch", 1: "sequence"} for n in _INPUTS},
+                      "last_hidden_state": {0: "batch", 1: "sequence"}},
+    )
+    return path
+
+
+def onnx_path(model_dir: Path, cache_dir: Path) -> Path:
+    return onnx_export.graph_path(cache_dir, "query-encoder", model_dir / "model.safetensors")
+
+
+class OnnxQueryEncoder:
+    """`QueryEncoder`'s vectors from the transformer exported to ONNX (onnxruntime, no torch)."""
+
+    def __init__(self, model_dir: Path, cache_dir: Path):
+        self.tokenizer, self.max_tokens, self.lowercase = _tokenizer_and_config(model_dir)
+        self.path = onnx_path(model_dir, cache_dir)
+        self.session = onnx_export.load_or_export(self.path, lambda p: export_onnx(model_dir, p))
+
+    def encode(self, text: str) -> np.ndarray:
+        enc = self.tokenizer.encode(text.lower() if self.lowercase else text)
+        ids = np.asarray([enc.ids], dtype=np.int64)
+        (hidden,) = self.session.run(
+            None,
+            {
+                "input_ids": ids,
+                "attention_mask": np.ones_like(ids),
+                "token_type_ids": np.asarray([enc.type_ids], dtype=np.int64),
+            },
+        )
+        return _normalised_mean(hidden[0])
 
 
 @lru_cache(maxsize=2)
-def load_query_encoder(model_dir: str) -> QueryEncoder:
+def load_query_encoder(model_dir: str, cache_dir: str | None = None) -> QueryEncoder | OnnxQueryEncoder:
+    """The ONNX encoder when a cache folder is given and onnxruntime works; else the torch one."""
+    if cache_dir is not None and (model_dir_path := Path(model_dir)).joinpath("model.safetensors").is_file():
+        if onnx_export.available():
+            try:
+                return OnnxQueryEncoder(model_dir_path, Path(cache_dir))
+            except Exception:  # noqa: BLE001 - any export/runtime failure: answer with torch instead
+                pass
     return QueryEncoder(Path(model_dir))

@@ -70,9 +70,11 @@ class Assistant:
         self.settings = settings or Settings.from_env()
         self.index = index
         self.index_dir = Path(index_dir) if index_dir is not None else None
-        self.encoder = Encoder(index.settings.model)
+        self.encoder = Encoder(index.settings.model, cache_dir=self.settings.cache)
         self.retriever = Retriever(index, self.encoder)
-        self.reader: Reader = reader or ExtractiveReader(self.settings.reader_weights)
+        self.reader: Reader = reader or ExtractiveReader(
+            self.settings.reader_weights, cache_dir=self.settings.cache
+        )
         self.last_report = SyncReport()
 
     # ---- construction ---------------------------------------------------

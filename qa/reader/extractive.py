@@ -68,7 +68,9 @@ class ExtractiveReader:
 
     ``weights_dir`` holds ``reader.safetensors`` and, usually, its
     ``calibration.json``; without one, the shipped calibration is used.
-    ``model`` injects an already built span model (tests use an untrained one).
+    ``cache_dir`` is where the reader's ONNX export is kept (without one it
+    runs with torch). ``model`` injects an already built span model (tests
+    use an untrained one).
     """
 
     name = "extractive"
@@ -80,8 +82,10 @@ class ExtractiveReader:
         max_answer_tokens: int = 30,
         spans_per_passage: int = 5,
         model: SpanModel | None = None,
+        cache_dir: Path | None = None,
     ):
         self.weights_dir = Path(weights_dir)
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.max_answer_tokens = max_answer_tokens
         self.spans_per_passage = spans_per_passage
         if calibration is None:
@@ -94,9 +98,9 @@ class ExtractiveReader:
 
     def warm_up(self) -> None:
         if self._model is None:
-            from qa.reader.model import SpanModel
+            from qa.reader.runtime import load_span_model  # ONNX (no torch) when it can
 
-            self._model = SpanModel.load(self.weights_dir)
+            self._model = load_span_model(self.weights_dir, self.cache_dir)
 
     @property
     def model(self) -> SpanModel:

