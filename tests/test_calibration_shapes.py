@@ -1,0 +1,100 @@
+"""Shape builders and calibration metrics of `qa.evaluation.shapes` (no models)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.calibration import LogisticCalibration
+from qa.evaluation import shapes
+
+
+def _paragraph(context: str, qid: str, answer: str) -> dict:
+    return {"context": context, "qas": [{"id": qid, "question": f"q {qid}?", "answers": [{"text": answer, "answer_start": 0}]}]}
+
+
+ARTICLES = [
+    {"title": "A", "paragraphs": [_paragraph("Alpha one.", "a0", "Alpha"), _paragraph("Alpha two.", "a1", "two")]},
+    {"title": "B", "paragraphs": [_paragraph("Beta one.", "b0", "Beta"), _paragraph("Beta two.", "b1", "Beta"),
+                                  _paragraph("Beta three.", "b2", "three")]},
+]
+
+
+def test_article_shape_is_one_document_per_article_in_one_corpus():
+    (corpus,) = shapes.build_shape(ARTICLES, "article")
+    assert corpus.texts() == {"A": "Alpha one.\n\nAlpha two.", "B": "Beta one.\n\nBeta two.\n\nBeta three."}
+    assert [(q.qid, q.doc_id, q.paragraph) for q in corpus.questions] == [
+        ("a0", "A", 0), ("a1", "A", 1), ("b0", "B", 0), ("b1", "B", 1), ("b2", "B", 2)
+    ]
+
+
+def test_unanswerable_article_drops_only_the_answer_paragraph():
+    (corpus,) = shapes.build_shape(ARTICLES, "article")
+    q = next(q for q in corpus.questions if q.qid == "b1")
+    rest = corpus.without(q.doc_id, q.paragraph)
+    assert rest == {"A": "Alpha one.\n\nAlpha two.", "B": "Beta one.\n\nBeta three."}
+    assert "Beta two." not in rest["B"]
+
+
+def test_paragraph_shape_is_one_document_per_paragraph_and_removes_it():
+    (corpus,) = shapes.build_shape(ARTICLES, "paragraphs")
+    assert list(corpus.docs) == ["A#0", "A#1", "B#0", "B#1", "B#2"]
+    q = next(q for q in corpus.questions if q.qid == "a1")
+    assert q.doc_id == "A#1"
+    rest = corpus.without(q.doc_id, q.paragraph)
+    assert "A#1" not in rest and len(rest) == 4
+
+
+def test_single_shape_is_one_corpus_per_article_with_one_document():
+    corpora = shapes.build_shape(ARTICLES, "single")
+    assert [list(c.docs) for c in corpora] == [["A"], ["B"]]
+    assert [q.qid for q in corpora[1].questions] == ["b0", "b1", "b2"]
+    assert corpora[0].without("A", 0) == {"A": "Alpha two."}
+
+
+def test_unknown_shape_is_refused():
+    with pytest.raises(ValueError):
+        shapes.build_shape(ARTICLES, "chapters")
+
+
+def test_sample_keeps_the_same_questions_across_shapes():
+    a = shapes.build_shape(ARTICLES, "article")
+    s = shapes.build_shape(ARTICLES, "single")
+    shapes.sample_questions(a, 3, seed=1)
+    shapes.sample_questions(s, 3, seed=1)
+    kept = lambda cs: sorted(q.qid for c in cs for q in c.questions)  # noqa: E731
+    assert len(kept(a)) == 3 and kept(a) == kept(s)
+
+
+def test_auroc_on_fixed_numbers():
+    assert shapes.auroc([0.9, 0.8, 0.2, 0.1], [1, 1, 0, 0]) == 1.0
+    assert shapes.auroc([0.1, 0.2, 0.8, 0.9], [1, 1, 0, 0]) == 0.0
+    assert shapes.auroc([0.5, 0.5], [1, 0]) == 0.5
+    assert shapes.auroc([0.9, 0.3, 0.5, 0.1], [1, 1, 0, 0]) == 0.75
+    assert shapes.auroc([0.3], [1]) is None
+
+
+def test_reliability_bins():
+    rows = shapes.reliability([0.05, 0.15, 0.5, 0.9, 1.0], [0, 0, 1, 1, 0])
+    assert [r["count"] for r in rows] == [2, 0, 1, 0, 2]
+    assert rows[0]["predicted"] == pytest.approx(0.1) and rows[0]["observed"] == 0.0
+    assert rows[1]["predicted"] is None
+    assert rows[4]["predicted"] == pytest.approx(0.95) and rows[4]["observed"] == 0.5
+
+
+def test_selective_figures():
+    row = shapes.selective([(0.9, 1), (0.6, 0), (0.2, 1), (0.1, 0)], [0.7, 0.2, 0.1, 0.05], 0.5)
+    assert row == {"threshold": 0.5, "coverage": 0.5, "precision": 0.5, "abstained": 0.75}
+    assert shapes.selective([(0.1, 1)], [], 0.5)["precision"] is None
+
+
+def test_evaluate_picks_each_calibrations_best_candidate():
+    cal = LogisticCalibration({"x": 10.0}, -5.0, 0.3)
+    asked = [
+        # the best-margin candidate is listed first; the calibration prefers the second
+        shapes.Asked("article", "answerable", "q1", [({"x": 0.1}, "wrong", 0), ({"x": 0.9}, "right", 1)]),
+        shapes.Asked("article", "unanswerable", "q1", [({"x": 0.2}, "no", 0)]),
+        shapes.Asked("article", "unanswerable", "q2", []),
+    ]
+    ev = shapes.evaluate(asked, cal, thresholds=(0.5,))
+    assert ev["n"] == 3 and ev["right"] == 1 and ev["auroc"] == 1.0
+    assert ev["selective"] == [{"threshold": 0.5, "coverage": 1.0, "precision": 1.0, "abstained": 1.0}]
