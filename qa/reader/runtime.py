@@ -34,6 +34,8 @@ from qa.reader.windows import (
 
 log = logging.getLogger(__name__)
 
+READER_THREADS = 2
+
 
 # --------------------------------------------------------------------------- the ONNX reader
 
@@ -66,7 +68,9 @@ def load_onnx_span_model(weights_dir: Path | None = None, *, cache_dir: Path) ->
 
         SpanModel.load(weights_dir).export_onnx(target)
 
-    return OnnxSpanModel(onnx_export.load_or_export(graph, export), window, graph)
+    # Two threads: the reader runs a batch of windows per question (warm ask p50
+    # 166 ms vs 195 ms with one, on 2 cores); the one-sentence query encoder keeps one.
+    return OnnxSpanModel(onnx_export.load_or_export(graph, export, threads=READER_THREADS), window, graph)
 
 
 def load_span_model(weights_dir: Path | None = None, cache_dir: Path | None = None) -> SpanPredictor:
