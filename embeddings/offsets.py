@@ -157,6 +157,16 @@ class TextBuilder:
         """Text with no place in the source (a separator, a table header repeated in a row)."""
         self._append(text)
 
+    def apply(self, pieces) -> None:
+        """Replay recorded pieces: ``("v", start, end)``, ``("m", text, start, end)``, ``("i", text)``."""
+        for piece in pieces:
+            if piece[0] == "v":
+                self.verbatim(piece[1], piece[2])
+            elif piece[0] == "m":
+                self.mapped(piece[1], piece[2], piece[3])
+            else:
+                self.inserted(piece[1])
+
     def end(self) -> None:
         if self._open is None:
             return

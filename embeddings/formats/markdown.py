@@ -195,14 +195,7 @@ class _Reader:
                 self.h1 = name
 
     def _apply(self, ops: list[Op]) -> None:
-        b = self.builder
-        for op in ops:
-            if op[0] == "v":
-                b.verbatim(op[1], op[2])
-            elif op[0] == "m":
-                b.mapped(op[1], op[2], op[3])
-            else:
-                b.inserted(op[1])
+        self.builder.apply(ops)
 
     # -- code -----------------------------------------------------------------
 

@@ -107,13 +107,7 @@ class Cell:
         return Cell(tuple(pieces))
 
     def write(self, builder: TextBuilder) -> None:
-        for p in self.pieces:
-            if p[0] == "v":
-                builder.verbatim(p[1], p[2])
-            elif p[0] == "m":
-                builder.mapped(p[1], p[2], p[3])
-            else:
-                builder.inserted(p[1])
+        builder.apply(self.pieces)
 
 
 def _piece_text(source: str, piece: Piece) -> str:
