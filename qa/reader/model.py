@@ -8,7 +8,7 @@ into scored character spans; `qa.reader.extractive` turns those into answers.
 
 This is the torch side: training, the export to ONNX (`SpanModel.export_onnx`)
 and the fallback reader. Questions are normally read by the torch-free
-`qa.reader.runtime.OnnxSpanModel`; both are `qa.reader.windows.SpanPredictor`s.
+`qa.reader.runtime.OnnxSpanModel`; both are `qa.reader.predictor.SpanPredictor`s.
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ from torch import nn
 from transformers import BertConfig, BertModel
 
 from embeddings import onnx_export
-from qa.reader.windows import (  # noqa: F401 - re-exported: training and tests import them from here
-    INPUT_NAMES,
-    OUTPUT_NAMES,
+from qa.reader.predictor import (  # noqa: F401 - re-exported: training imports them from here
     WEIGHTS_FILE,
     WEIGHTS_FORMAT,
     SpanPredictor,
@@ -34,10 +32,8 @@ from qa.reader.windows import (  # noqa: F401 - re-exported: training and tests 
     weights_metadata,
     weights_path,
     window_config,
-    Batch,
-    WindowConfig,
-    collate,
 )
+from qa.reader.windows import INPUT_NAMES, OUTPUT_NAMES, Batch, WindowConfig, collate  # noqa: F401
 
 WORD_EMBEDDINGS_KEY = "bert.embeddings.word_embeddings.weight"
 MASKED_LOGIT = -1e4  # finite, so masked positions never produce NaN in softmax/loss

@@ -7,7 +7,7 @@ read with onnxruntime, ``tokenizers`` and numpy only. The torch module is
 imported only to export, to train, or as the fallback when onnxruntime is
 missing or the export fails.
 
-`qa.reader.windows.SpanPredictor` holds everything but the forward pass
+`qa.reader.predictor.SpanPredictor` holds everything but the forward pass
 (tokenising, windows, batching by length, span decoding), shared by
 `OnnxSpanModel` here and the torch `qa.reader.model.SpanModel`, so both read
 exactly the same windows.
@@ -21,16 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import onnx_export
-from qa.reader.windows import (
-    INPUT_NAMES,
-    OUTPUT_NAMES,
-    Batch,
-    SpanPredictor,
-    WindowConfig,
-    weights_metadata,
-    weights_path,
-    window_config,
-)
+from qa.reader.predictor import SpanPredictor, weights_metadata, weights_path, window_config
+from qa.reader.windows import INPUT_NAMES, OUTPUT_NAMES, Batch, WindowConfig
 
 log = logging.getLogger(__name__)
 
