@@ -52,6 +52,10 @@ class Document:
     def source_text(self) -> str:
         return self.text if self.source is None else self.source
 
+    def citable(self, start: int, end: int) -> bool:
+        """True when ``text[start:end]`` holds a character of the source (not only inserted words)."""
+        return self.source_map is None or self.source_map.to_source(start, end) is not None
+
     def locate(self, start: int, end: int) -> Location:
         """The source place of ``text[start:end]``: its first to its last visible character."""
         if self.source_map is not None:

@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from embeddings.documents import Document, Reading, read_documents
+from embeddings.files import file_id
 from embeddings.encoder import Encoder
 from embeddings.index import (
     IndexStoreError,
@@ -155,7 +156,7 @@ class Assistant:
         """Drop a document by its id, or by a path to its file; returns the id removed."""
         with self._writing():
             if doc_id not in self.index.documents:
-                resolved = Path(doc_id).expanduser().resolve().as_posix()
+                resolved = file_id(Path(doc_id).expanduser())
                 if resolved not in self.index.documents:
                     raise IndexStoreError(f"no document {doc_id!r} in this index")
                 doc_id = resolved

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from qa.citations import AskResult
     from qa.settings import Settings
 
-EXIT_USAGE = 2
 EXIT_ERROR = 1
 #: The operating point ``qa calibrate`` writes unless told otherwise (chosen
 #: from the trade-off table in the README).
@@ -191,12 +190,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise UserError(f"no such file: {path}")
+    if args.articles < 1 or args.questions < 1:
+        raise UserError("--articles and --questions must be at least 1")
     articles = _read_squad(path)[-args.articles :]
     assistant = _fresh_assistant(args.settings)
     examples = calibrate.collect_examples(
         assistant, articles, args.questions, progress=_progress_bar("questions", unit="question")
     )
-    fitted = calibrate.fit(examples, args.threshold)
+    try:
+        fitted = calibrate.fit(examples, args.threshold)
+    except ValueError as exc:  # e.g. no right (or no wrong) answer among the examples
+        raise UserError(f"cannot fit a calibration: {exc}") from None
     table = calibrate.tradeoff_table(fitted, examples)
     reader = assistant.reader
     if args.out:
@@ -344,12 +348,13 @@ def main(argv: list[str] | None = None) -> int:
     from embeddings.index import IndexStoreError
     from embeddings.locking import IndexBusyError
     from qa.calibration import CalibrationError
+    from qa.reader.predictor import ReaderWeightsError
     from qa.questions import QuestionError
     from qa.settings import Settings, SettingsError
 
     expected = (
         DocumentError, IndexStoreError, IndexBusyError, QuestionError, ModelNotFoundError,
-        CalibrationError, SettingsError, UserError,
+        CalibrationError, ReaderWeightsError, SettingsError, UserError,
     )
     try:
         args.settings = Settings.from_env()

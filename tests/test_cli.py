@@ -232,3 +232,19 @@ def test_min_confidence_and_all_from_the_cli(built_index):
     assert "below the 0.99 threshold" in plain.stdout and "Best guesses" in plain.stdout
     bad = run_qa("ask", question, "--index", str(index), "--min-confidence", "2", cache=base / "cache")
     assert bad.returncode == 1 and bad.stderr.startswith("qa: error: --min-confidence must be in [0, 1]")
+
+
+def test_bad_reader_weights_and_calibration_arguments_are_one_clear_line(built_index, tmp_path):
+    base, index = built_index
+    bogus = tmp_path / "weights"
+    bogus.mkdir()
+    (bogus / "reader.safetensors").write_bytes(b"not a safetensors file at all")
+    proc = run_qa("ask", "Who is Kirill Dmitriev?", "--index", str(index), cache=base / "cache",
+                  QA_READER_WEIGHTS=str(bogus))
+    assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert proc.stderr.startswith("qa: error:") and "reader weights" in proc.stderr
+    squad = tmp_path / "tiny.json"
+    squad.write_text('{"data": []}')
+    for args in (["--articles", "0"], ["--questions", "0"]):
+        proc = run_qa("calibrate", str(squad), *args, cache=base / "cache")
+        assert proc.returncode == 1 and proc.stderr.strip() == "qa: error: --articles and --questions must be at least 1"

@@ -218,3 +218,19 @@ def test_word_table_rows_answer_with_their_header(formats):
     doc = next(d for d in assistant.documents if d.format == "docx")
     assert doc.source_text[c.start : c.end] == "Omar"
     assert doc.title == "Garden rota"
+
+
+def test_words_the_parser_inserted_are_never_an_answer(tmp_path, untrained_reader):
+    """Table rows read "The Type of password is bool.": a span of only "The" or "of"
+    has no place in the file, so it is never a candidate (it could not be cited)."""
+    path = tmp_path / "options.md"
+    path.write_text("| Name | Type | Default |\n|---|---|---|\n| password | bool | False |\n| workers | int | 4 |\n",
+                    encoding="utf-8")
+    doc, _ = read_document(path)
+    passages = [RetrievedPassage(p, doc, 1.0, dense_score=0.5) for p in chunk_document(doc)]
+    answers = untrained_reader.read("What is the default?", passages, top_k=40)
+    assert answers
+    raw = path.read_text(encoding="utf-8")
+    for answer in answers:
+        assert answer.text.strip() not in ("The", "of", "is", "The Type of", "is.")
+        assert answer.citation.source_text == raw[answer.citation.start : answer.citation.end]

@@ -128,6 +128,8 @@ class ExtractiveReader:
                 start, end = rp.passage.start + span.start, rp.passage.start + span.end
                 if not within_one_sentence(rp.passage, start, end):
                     continue  # a "span" across sentences is never a short answer
+                if not rp.document.citable(start, end):
+                    continue  # only words the parser inserted ("The … of … is" in a table row)
                 if cells is not None and not any(a <= start and end <= b for a, b in cells):
                     continue  # a cell whose column and row the question names less
                 out.append(

@@ -23,6 +23,10 @@ from qa.settings import READER_WEIGHTS_DIR
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
+class ReaderWeightsError(ValueError):
+    """Reader weights that are missing or not this project's; the message is user-facing."""
+
+
 WEIGHTS_FILE = "reader.safetensors"
 WEIGHTS_FORMAT = "cited-qa-span-reader-v1"
 
@@ -52,18 +56,21 @@ def weights_path(weights_dir: Path | None = None) -> Path:
     """``reader.safetensors`` in `weights_dir` (default qa/reader/weights/), checked for its format."""
     path = Path(weights_dir or READER_WEIGHTS_DIR) / WEIGHTS_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"no trained reader weights at {path} (train them with: python -m qa.training)")
+        raise ReaderWeightsError(f"no trained reader weights at {path} (train them with: python -m qa.training)")
     return path
 
 
 def weights_metadata(path: Path) -> dict[str, str]:
     """The weights file's metadata; raises unless it is a `WEIGHTS_FORMAT` file."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
-    with safe_open(str(path), "np") as f:
-        meta = f.metadata() or {}
+    try:
+        with safe_open(str(path), "np") as f:
+            meta = f.metadata() or {}
+    except (OSError, SafetensorError) as exc:
+        raise ReaderWeightsError(f"{path} is not readable reader weights: {exc}") from None
     if meta.get("format") != WEIGHTS_FORMAT:
-        raise ValueError(f"{path} is not a {WEIGHTS_FORMAT} file (metadata: {meta})")
+        raise ReaderWeightsError(f"{path} is not a {WEIGHTS_FORMAT} file")
     return meta
 
 
