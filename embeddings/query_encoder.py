@@ -62,7 +62,7 @@ def _tokenizer_and_config(model_dir: Path):
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tokenizer.enable_truncation(max_tokens)
     tokenizer.no_padding()
-    return tokenizer, max_tokens, bool(config.get("do_lower_case"))
+    return tokenizer, bool(config.get("do_lower_case"))
 
 
 def _normalised_mean(hidden: np.ndarray) -> np.ndarray:
@@ -76,7 +76,7 @@ class QueryEncoder:
     def __init__(self, model_dir: Path):
         import torch
 
-        self.tokenizer, self.max_tokens, self.lowercase = _tokenizer_and_config(model_dir)
+        self.tokenizer, self.lowercase = _tokenizer_and_config(model_dir)
         self.model = _load_transformer(model_dir)
         self._torch = torch
 
@@ -141,7 +141,7 @@ class OnnxQueryEncoder:
     """`QueryEncoder`'s vectors from the transformer exported to ONNX (onnxruntime, no torch)."""
 
     def __init__(self, model_dir: Path, cache_dir: Path):
-        self.tokenizer, self.max_tokens, self.lowercase = _tokenizer_and_config(model_dir)
+        self.tokenizer, self.lowercase = _tokenizer_and_config(model_dir)
         self.path = onnx_path(model_dir, cache_dir)
         self.session = onnx_export.load_or_export(self.path, lambda p: export_onnx(model_dir, p))
 

@@ -146,10 +146,6 @@ class SourceBlock(Widget):
         if block_kind in ("code", "table"):
             self.add_class(f"-{block_kind}")
 
-    @property
-    def display_text(self) -> str:
-        return self.shown
-
     def _span_style(self):
         name = "source-block--span" if self.kind == "answer" else "source-block--passage"
         return self.get_component_rich_style(name)
