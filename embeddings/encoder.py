@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -115,8 +115,14 @@ class Encoder:
         return out
 
     def encode_query(self, text: str) -> np.ndarray:
+        encoder = self._query_encoder
+        return encoder.encode(text) if encoder is not None else self.encode([text])[0]
+
+    @cached_property
+    def _query_encoder(self):
+        """The light question encoder, found once (None: the model needs sentence-transformers)."""
         model_dir = Path(resolve_model_path(self.model_name))
-        if query_encoder.supported(model_dir):
-            cache = str(self.cache_dir) if self.cache_dir is not None else None
-            return query_encoder.load_query_encoder(str(model_dir), cache).encode(text)
-        return self.encode([text])[0]
+        if not query_encoder.supported(model_dir):
+            return None
+        cache = str(self.cache_dir) if self.cache_dir is not None else None
+        return query_encoder.load_query_encoder(str(model_dir), cache)

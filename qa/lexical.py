@@ -60,12 +60,15 @@ class LexicalIndex:
 
     def weighted_overlap(self, query: str, text: str) -> float:
         """Share of the query's idf mass that ``text`` contains, in [0, 1]."""
+        return self.overlaps(query, [text])[0]
+
+    def overlaps(self, query: str, texts: list[str]) -> list[float]:
+        """`weighted_overlap` for several texts, tokenising the query once."""
         q_terms = set(tokenize([query])[0]) - _QUESTION_STEMS()
-        if not q_terms:
-            return 0.0
-        t_terms = set(tokenize([text])[0])
         total = sum(self.idf(t) for t in q_terms)
-        return sum(self.idf(t) for t in q_terms & t_terms) / total if total else 0.0
+        if not q_terms or not total or not texts:
+            return [0.0] * len(texts)
+        return [sum(self.idf(t) for t in q_terms & set(toks)) / total for toks in tokenize(texts)]
 
     def search(self, query: str, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(row, score) for rows that share at least one term with the query

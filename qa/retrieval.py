@@ -42,15 +42,16 @@ class Retriever:
         """Given passages (e.g. a question's own paragraph) with the evidence a
         retrieval would have attached: cosine and term overlap."""
         vector = self.encoder.encode_query(question)
+        overlaps = self.lexical.overlaps(question, [p.embed_text for p in passages])
         return [
             RetrievedPassage(
                 passage=p,
                 document=self.index.documents[p.doc_id],
                 score=1.0,
                 dense_score=float(self.index.vectors[p.passage_id] @ vector),
-                term_overlap=self.lexical.weighted_overlap(question, p.embed_text),
+                term_overlap=overlap,
             )
-            for p in passages
+            for p, overlap in zip(passages, overlaps)
         ]
 
     def retrieve(
@@ -87,8 +88,10 @@ class Retriever:
                 dense_at.get(row, (depth,))[0],
             ),
         )
+        top = order[:k]
+        overlaps = self.lexical.overlaps(query, [self.index.passages[row].embed_text for row in top])
         results = []
-        for row in order[:k]:
+        for row, overlap in zip(top, overlaps):
             passage = self.index.passages[row]
             d = dense_at.get(row)
             if d is None and vector is not None:
@@ -104,7 +107,7 @@ class Retriever:
                     dense_rank=d[0] + 1 if d and d[0] is not None else None,
                     lexical_score=lx[1] if lx else None,
                     lexical_rank=lx[0] + 1 if lx else None,
-                    term_overlap=self.lexical.weighted_overlap(query, passage.embed_text),
+                    term_overlap=overlap,
                 )
             )
         return results
