@@ -1,45 +1,61 @@
-"""The passage index: passages + their vectors in FAISS, saved atomically.
+"""The passage index: one folder, opened in place, changed in place.
 
-On disk (one folder): the manifest (format version, model, dimension,
-chunking settings, per-document content hashes), the documents, the
-passages and the FAISS vectors (file names below). Saving writes a sibling temp folder
-and renames it into place, so an interrupted save leaves the previous index
-intact; a crash between the two renames is recovered on the next load.
+Layout (see `embeddings.store`): ``manifest.json`` (what built it),
+``catalog.sqlite`` (documents, passages, live segments, tombstones) and
+``segments/<id>/`` (immutable FAISS vectors + BM25 postings, memory-mapped).
+Adding documents writes one new segment and commits one SQLite transaction;
+removing one tombstones its passages; `PassageIndex.compact` merges segments
+and drops tombstones. Every change is a single commit, so kill -9 at any
+point leaves the previous or the next state; files a killed change left
+behind are swept by the next one. Readers hold a snapshot and `refresh` to
+see later commits. Writers take the folder's lock (`embeddings.locking`).
 """
 
 from __future__ import annotations
 
-import json
-import os
-from collections import Counter
 import shutil
+import sqlite3
 import tempfile
-import uuid
+import weakref
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from math import log
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
 from embeddings.chunking import Passage, chunk_document
 from embeddings.documents import Document
-from embeddings.files import Skipped
 from embeddings.encoder import Encoder
+from embeddings.files import Skipped
 from embeddings.settings import IndexSettings
+from embeddings.store.catalog import CATALOG_FILE, Catalog, DocumentEntry, NewDocument, SegmentInfo
+from embeddings.store.folder import (
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    SEGMENTS_DIR,
+    IndexStoreError,
+    check_target,
+    create_folder,
+    fsync_tree,
+    is_index_dir,
+    read_manifest,
+)
+from embeddings.store.postings import Postings
+from embeddings.store.terms import tokenize
+from embeddings.store.vectors import IVF_MIN_PASSAGES, VectorSegment
 
-FORMAT_VERSION = 2  # 2: reading text + source map, blocks, passage sections
-#: The files of an index folder; the manifest is written last, so a folder
-#: without one was never finished.
-MANIFEST_FILE = "manifest.json"
-DOCUMENTS_FILE = "documents.jsonl"
-PASSAGES_FILE = "passages.jsonl"
-VECTORS_FILE = "vectors.faiss"
+__all__ = [
+    "FORMAT_VERSION", "MANIFEST_FILE", "IndexStoreError", "PassageIndex", "SyncReport",
+    "check_target", "is_index_dir",
+]
 
 ProgressFn = Callable[[int, int], None]
-
-
-class IndexStoreError(RuntimeError):
-    """An index that cannot be used or written; the message is user-facing."""
+#: Small segments are merged once there are more than this many.
+MAX_SMALL_SEGMENTS = 8
+ROWS_FILE = "rows.npy"
 
 
 @dataclass
@@ -77,36 +93,251 @@ def _reason_kind(reason: str) -> str:
     return reason.split(" (", 1)[0].split(";", 1)[0]
 
 
-class PassageIndex:
-    def __init__(self, settings: IndexSettings, dimension: int | None = None):
-        self.settings = settings
-        self.dimension = dimension
-        self.documents: dict[str, Document] = {}
-        self.passages: list[Passage] = []
-        self.vectors = np.zeros((0, dimension or 0), dtype=np.float32)
-        self._faiss = None
-        #: Counts saves; a writer that finds another number on disk reloads first.
-        self.generation = 0
+@dataclass
+class Segment:
+    """An open segment: its rows (sorted), vectors and postings, and which rows are dead."""
 
-    # ---- contents -------------------------------------------------------
+    info: SegmentInfo
+    rows: np.ndarray
+    vectors: VectorSegment
+    postings: Postings
+    dead: np.ndarray | None  # positions tombstoned since the segment was written
+
+    def positions(self, rows: np.ndarray) -> np.ndarray:
+        """Positions in this segment of those of ``rows`` it holds."""
+        at = np.searchsorted(self.rows, rows)
+        at = at[at < len(self.rows)]
+        return at[np.isin(self.rows[at], rows)]
+
+    def live(self) -> np.ndarray:
+        keep = np.ones(len(self.rows), dtype=bool)
+        if self.dead is not None:
+            keep[self.dead] = False
+        return keep
+
+
+class Documents(Mapping):
+    """The index's documents by id, read one at a time from the catalog."""
+
+    def __init__(self, index: PassageIndex):
+        self._index = index
+
+    def __getitem__(self, doc_id: str) -> Document:
+        return self._index.document(doc_id)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return isinstance(doc_id, str) and self._index.catalog.entry(doc_id) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([e.doc_id for e in self._index.entries()])
+
     def __len__(self) -> int:
-        return len(self.passages)
+        return len(self._index.entries())
+
+
+class PassageIndex:
+    def __init__(self, directory: Path, settings: IndexSettings, _owner: object | None = None):
+        self.directory = Path(directory)
+        self.settings = settings
+        self.catalog = Catalog(self.directory / CATALOG_FILE)
+        self._owner = _owner  # keeps a temporary folder alive as long as the index
+        self.documents = Documents(self)
+        self._read_snapshot()
+
+    # ---- opening -----------------------------------------------------------
+    @classmethod
+    def open(cls, directory: Path | str, expected_model: str | None = None) -> PassageIndex:
+        directory = Path(directory)
+        if not check_target(directory):
+            raise IndexStoreError(f"no index at {directory} (build one with: qa index PATH --index {directory})")
+        manifest = read_manifest(directory)
+        if expected_model is not None and manifest["model"] != expected_model:
+            raise IndexStoreError(
+                f"index at {directory} was built with model {manifest['model']!r}, but"
+                f" {expected_model!r} is configured; rebuild it or change QA_EMBEDDING_MODEL"
+            )
+        if not (directory / CATALOG_FILE).is_file():
+            raise IndexStoreError(f"index at {directory} is damaged: its catalog is missing; rebuild it")
+        try:
+            return cls(directory, IndexSettings.from_manifest(manifest))
+        except (OSError, ValueError, KeyError, RuntimeError, sqlite3.Error) as exc:
+            raise IndexStoreError(f"index at {directory} is damaged: {_one_line(exc)}") from None
+
+    load = open
+
+    @classmethod
+    def create(cls, directory: Path | str, settings: IndexSettings) -> PassageIndex:
+        """A new, empty index folder (the target must be new or an empty folder)."""
+        directory = Path(directory)
+        if check_target(directory):
+            raise IndexStoreError(f"{directory} already holds an index")
+        create_folder(directory, settings, lambda tmp: Catalog.create(tmp / CATALOG_FILE, None).close())
+        return cls(directory, settings)
+
+    @classmethod
+    def open_or_create(cls, directory: Path | str, settings: IndexSettings) -> PassageIndex:
+        if check_target(Path(directory)):
+            return cls.open(directory, expected_model=settings.model)
+        return cls.create(directory, settings)
+
+    @classmethod
+    def temporary(cls, settings: IndexSettings) -> PassageIndex:
+        """An index in a private temporary folder, deleted with the object (evaluation, tests)."""
+        parent = Path(tempfile.mkdtemp(prefix="cited-qa-index-"))
+        owner = _TemporaryFolder(parent)
+        create_folder(parent / "index", settings, lambda tmp: Catalog.create(tmp / CATALOG_FILE, None).close())
+        return cls(parent / "index", settings, _owner=owner)
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    # ---- the snapshot -------------------------------------------------------
+    def _read_snapshot(self) -> None:
+        for attempt in range(5):
+            with self.catalog.snapshot() as con:
+                infos = Catalog.read_segments(con)
+                tombstones = Catalog.read_tombstones(con)
+                counters = dict(con.execute("SELECT key, value FROM meta").fetchall())
+            self.dimension = int(counters.get("dimension", 0)) or None
+            try:
+                segments = [self._open_segment(info, tombstones) for info in infos]
+                break
+            except FileNotFoundError:  # a compaction replaced them meanwhile: read again
+                if attempt == 4:
+                    raise
+        self._segments = segments
+        self._tombstones = tombstones
+        self._counters = counters
+        self.generation = int(counters.get("generation", 0))
+        self._documents_read: dict[str, Document | None] = {}
+
+    def _open_segment(self, info: SegmentInfo, tombstones: np.ndarray) -> Segment:
+        folder = self._segment_dir(info.id)
+        rows = np.load(folder / ROWS_FILE, mmap_mode="r")
+        dead = None
+        near = tombstones[(tombstones >= info.first_row) & (tombstones <= info.last_row)]
+        if len(near):
+            at = np.minimum(np.searchsorted(rows, near), len(rows) - 1)
+            dead = at[np.asarray(rows)[at] == near]
+        return Segment(info, rows, VectorSegment.open(folder, self.dimension or 0), Postings.open(folder), dead)
+
+    def refresh(self) -> bool:
+        """Catch up with commits made since this snapshot (by this or another process)."""
+        if self.catalog.generation() == self.generation:
+            return False
+        self._read_snapshot()
+        return True
+
+    def _segment_dir(self, segment_id: int) -> Path:
+        return self.directory / SEGMENTS_DIR / f"{segment_id:08d}"
+
+    # ---- contents ------------------------------------------------------------
+    def __len__(self) -> int:
+        return int(self._counters.get("live", 0))
+
+    def entries(self) -> list[DocumentEntry]:
+        return self.catalog.entries()
+
+    def document(self, doc_id: str) -> Document:
+        if doc_id not in self._documents_read:
+            if len(self._documents_read) >= 64:  # a small cache: citing reads the same few
+                self._documents_read.pop(next(iter(self._documents_read)))
+            self._documents_read[doc_id] = self.catalog.document(doc_id)
+        doc = self._documents_read[doc_id]
+        if doc is None:
+            raise KeyError(doc_id)
+        return doc
+
+    def passages(self, rows: list[int]) -> list[Passage]:
+        """The live passages among ``rows``, in that order."""
+        found = self.catalog.passages([int(r) for r in rows])
+        return [found[int(r)] for r in rows if int(r) in found]
+
+    def iter_passages(self, batch: int = 1000) -> Iterator[Passage]:
+        """Every live passage in row order, read a batch at a time."""
+        rows = self.catalog.all_rows()
+        for lo in range(0, len(rows), batch):
+            yield from self.passages(rows[lo : lo + batch].tolist())
 
     def passages_of(self, doc_id: str) -> list[Passage]:
-        return [p for p in self.passages if p.doc_id == doc_id]
+        return self.passages(list(self.catalog.rows_of([doc_id])))
 
+    def rows_of(self, doc_ids: list[str]) -> np.ndarray:
+        return self.catalog.rows_of(doc_ids)
+
+    def vectors(self, rows: np.ndarray | list[int]) -> np.ndarray:
+        """Stored vectors of ``rows``, in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros((len(rows), self.dimension or 0), dtype=np.float32)
+        for seg in self._segments:
+            mine = np.flatnonzero((rows >= seg.info.first_row) & (rows <= seg.info.last_row))
+            if len(mine):
+                out[mine] = seg.vectors.vectors(rows[mine])
+        return out
+
+    # ---- search --------------------------------------------------------------
+    def search(self, vector: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(row, cosine) of the ``k`` nearest live passages (among ``rows``, exactly, when given)."""
+        if k <= 0 or not len(self):
+            return []
+        if rows is not None:
+            rows = np.asarray(rows, dtype=np.int64)
+            scores = self.vectors(rows) @ vector
+            top = np.argsort(-scores, kind="stable")[:k]
+            return [(int(rows[i]), float(scores[i])) for i in top]
+        found: list[tuple[int, float]] = []
+        for seg in self._segments:
+            dead = 0 if seg.dead is None else len(seg.dead)
+            ids, scores = seg.vectors.search(vector, k + dead)
+            if dead:
+                keep = ~np.isin(ids, self._tombstones)
+                ids, scores = ids[keep], scores[keep]
+            found.extend(zip(ids.tolist(), scores.tolist()))
+        found.sort(key=lambda item: (-item[1], item[0]))
+        return found[:k]
+
+    def df(self, term: bytes) -> int:
+        return sum(seg.postings.df(term) for seg in self._segments)
+
+    def idf(self, term: bytes) -> float:
+        """BM25's idf over the whole library; a term it never uses weighs the most."""
+        n, df = len(self), self.df(term)
+        return log((n - df + 0.5) / (df + 0.5) + 1.0)
+
+    def lexical_search(self, terms: list[bytes], k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(row, BM25) of the ``k`` best live passages sharing a term with ``terms``."""
+        if k <= 0 or not len(self) or not terms:
+            return []
+        weights = {t: self.idf(t) for t in dict.fromkeys(terms)}
+        avgdl = self._counters.get("total_length", 0) / max(len(self), 1)
+        found: list[tuple[int, float]] = []
+        for seg in self._segments:
+            scores = seg.postings.scores(weights, avgdl)
+            if seg.dead is not None:
+                scores[seg.dead] = 0.0
+            if rows is not None:
+                at = seg.positions(np.asarray(rows, dtype=np.int64))
+            else:
+                at = np.flatnonzero(scores > 0)
+            at = at[scores[at] > 0]
+            if len(at) > k:
+                at = at[np.argpartition(-scores[at], k - 1)[:k]]
+            found.extend(zip(np.asarray(seg.rows)[at].tolist(), scores[at].tolist()))
+        found.sort(key=lambda item: (-item[1], item[0]))
+        return found[:k]
+
+    # ---- changes (the caller holds the folder's lock) -------------------------
     def add_documents(
-        self,
-        documents: list[Document],
-        encoder: Encoder,
-        progress: ProgressFn | None = None,
+        self, documents: list[Document], encoder: Encoder, progress: ProgressFn | None = None
     ) -> SyncReport:
-        """Add new documents and re-embed changed ones; unchanged ones cost nothing."""
+        """Add new documents and re-embed changed ones; unchanged ones cost nothing.
+        One new segment and one commit."""
         self._check_encoder(encoder)
+        self.refresh()
         report = SyncReport()
         todo: list[Document] = []
         for doc in documents:
-            known = self.documents.get(doc.doc_id)
+            known = self.catalog.entry(doc.doc_id)
             if known is not None and known.sha256 == doc.sha256:
                 report.unchanged.append(doc.doc_id)
                 continue
@@ -114,49 +345,122 @@ class PassageIndex:
             todo.append(doc)
         if not todo:
             return report
-        new_passages: list[Passage] = []
-        for doc in todo:
-            new_passages.extend(
-                chunk_document(doc, self.settings.max_words, self.settings.overlap)
-            )
-        vectors = encoder.encode([p.embed_text for p in new_passages], progress=progress)
-        if self.dimension is None:
-            self.dimension = encoder.dimension
-            self.vectors = np.zeros((0, self.dimension), dtype=np.float32)
-        replaced = {d.doc_id for d in todo}
-        self._drop(replaced)
-        for doc in todo:
-            self.documents[doc.doc_id] = doc
-        self._append(new_passages, vectors)
-        report.embedded_passages = len(new_passages)
+        chunks = [chunk_document(doc, self.settings.max_words, self.settings.overlap) for doc in todo]
+        texts = [p.embed_text for passages in chunks for p in passages]
+        vectors = encoder.encode(texts, progress=progress) if texts else None
+        dimension = self.dimension or (encoder.dimension if texts else 0)
+        self._write(todo, chunks, texts, vectors, dimension, replaced=report.updated)
+        report.embedded_passages = len(texts)
         return report
 
+    def add_encoded(self, documents: list[Document], chunks: list[list[Passage]], vectors: np.ndarray) -> None:
+        """Add documents whose passages were already chunked and embedded (benchmarks, other indexers)."""
+        texts = [p.embed_text for passages in chunks for p in passages]
+        self.refresh()
+        replaced = [d.doc_id for d in documents if self.catalog.entry(d.doc_id) is not None]
+        self._write(documents, chunks, texts, vectors, self.dimension or vectors.shape[1], replaced)
+
+    def _write(self, docs, chunks, texts, vectors, dimension: int, replaced: list[str]) -> None:
+        self._sweep()
+        counters = self.catalog.counters()
+        first = counters["next_row"]
+        rows = np.arange(first, first + len(texts), dtype=np.int64)
+        new: list[NewDocument] = []
+        token_lists = tokenize(texts)
+        at = 0
+        for doc, passages in zip(docs, chunks):
+            numbered = [p.renumbered(int(rows[at + i])) for i, p in enumerate(passages)]
+            lengths = [len(t) for t in token_lists[at : at + len(passages)]]
+            new.append(NewDocument(doc, numbered, lengths))
+            at += len(passages)
+        segment = None
+        if len(texts):
+            segment = SegmentInfo(counters["next_segment"], len(texts), int(rows[0]), int(rows[-1]), "")
+            kind = self._write_segment(segment.id, rows, vectors, Postings.build(token_lists), dimension)
+            segment = SegmentInfo(segment.id, segment.passages, segment.first_row, segment.last_row, kind)
+        with self.catalog.transaction() as con:
+            Catalog.remove_documents(con, replaced)
+            Catalog.add_documents(con, new)
+            if segment is not None:
+                Catalog.add_segment(con, segment)
+                Catalog.set_counter(con, "next_row", first + len(texts))
+                Catalog.set_counter(con, "next_segment", segment.id + 1)
+            Catalog.set_counter(con, "dimension", dimension)
+            Catalog.set_counter(con, "generation", counters["generation"] + 1)
+        self._read_snapshot()
+        self._merge_small_segments()
+
+    def _write_segment(self, segment_id: int, rows: np.ndarray, vectors: np.ndarray,
+                       postings: Postings, dimension: int, ivf: bool | None = None) -> str:
+        """Write a segment's files under a temporary name, then rename it into
+        place; only the catalog's commit makes it live."""
+        final = self._segment_dir(segment_id)
+        tmp = final.parent / f".tmp-{final.name}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        np.save(tmp / ROWS_FILE, rows.astype(np.int64))
+        postings.save(tmp)
+        segment = VectorSegment.build(vectors, rows, dimension, ivf=ivf)
+        segment.save(tmp)
+        fsync_tree(tmp)
+        tmp.rename(final)
+        return segment.kind
+
     def remove(self, doc_id: str) -> None:
-        if doc_id not in self.documents:
+        self.refresh()
+        if self.catalog.entry(doc_id) is None:
             raise KeyError(doc_id)
-        self._drop({doc_id})
-        del self.documents[doc_id]
+        self._sweep()
+        with self.catalog.transaction() as con:
+            Catalog.remove_documents(con, [doc_id])
+            Catalog.set_counter(con, "generation", Catalog.counter(con, "generation") + 1)
+        self._read_snapshot()
 
-    def _drop(self, doc_ids: set[str]) -> None:
-        keep = [i for i, p in enumerate(self.passages) if p.doc_id not in doc_ids]
-        if len(keep) == len(self.passages):
-            return
-        self.vectors = self.vectors[keep]
-        self.passages = [self.passages[i] for i in keep]
-        self._renumber()
+    def compact(self) -> int:
+        """Merge every segment into one, dropping tombstoned passages; returns
+        the segments merged. Costs the whole library: run it now and then
+        (``qa compact``), not on every change."""
+        self.refresh()
+        return self._merge(self._segments, ivf=None)
 
-    def _append(self, passages: list[Passage], vectors: np.ndarray) -> None:
-        self.passages.extend(passages)
-        self.vectors = np.vstack([self.vectors, vectors]).astype(np.float32, copy=False)
-        self._renumber()
+    def _merge_small_segments(self) -> None:
+        small = [s for s in self._segments if s.info.passages < IVF_MIN_PASSAGES]
+        if len(small) > MAX_SMALL_SEGMENTS:
+            self._merge(small, ivf=None)
 
-    def _renumber(self) -> None:
-        # Row i of the vectors is passage i: ids are positions, rebuilt on change.
-        self.passages = [
-            p if p.passage_id == i else p.renumbered(i)
-            for i, p in enumerate(self.passages)
-        ]
-        self._faiss = None
+    def _merge(self, segments: list[Segment], ivf: bool | None) -> int:
+        if not segments or (len(segments) == 1 and segments[0].dead is None):
+            return 0
+        self._sweep()
+        keeps = [s.live() for s in segments]
+        rows = np.concatenate([np.asarray(s.rows)[keep] for s, keep in zip(segments, keeps)])
+        with self.catalog.snapshot() as con:
+            new_id = Catalog.counter(con, "next_segment")
+        old = [s.info for s in segments]
+        if len(rows):
+            vectors = np.vstack([s.vectors.vectors(np.asarray(s.rows)[keep]) for s, keep in zip(segments, keeps)])
+            postings = Postings.merge([(s.postings, keep) for s, keep in zip(segments, keeps)])
+            kind = self._write_segment(new_id, rows, vectors, postings, self.dimension or vectors.shape[1], ivf)
+        with self.catalog.transaction() as con:
+            Catalog.drop_segments(con, old)
+            if len(rows):
+                Catalog.add_segment(con, SegmentInfo(new_id, len(rows), int(rows[0]), int(rows[-1]), kind))
+            Catalog.set_counter(con, "next_segment", new_id + 1)
+            Catalog.set_counter(con, "generation", Catalog.counter(con, "generation") + 1)
+        self._read_snapshot()
+        self._sweep()
+        return len(old)
+
+    def _sweep(self) -> None:
+        """Delete segment folders the catalog does not list: what a killed
+        change left, and segments a merge replaced. Only writers sweep, under
+        the lock; readers that still map a deleted file keep reading it."""
+        with self.catalog.snapshot() as con:
+            live = {f"{s.id:08d}" for s in Catalog.read_segments(con)}
+        root = self.directory / SEGMENTS_DIR
+        for path in root.iterdir() if root.is_dir() else ():
+            if path.name not in live:
+                shutil.rmtree(path, ignore_errors=True)
 
     def _check_encoder(self, encoder: Encoder) -> None:
         if encoder.model_name != self.settings.model:
@@ -165,228 +469,14 @@ class PassageIndex:
                 f" not {encoder.model_name!r}; rebuild it into a new folder"
             )
 
-    # ---- search ---------------------------------------------------------
-    @property
-    def faiss_index(self):
-        if self._faiss is None:
-            import faiss
-
-            index = faiss.IndexFlatIP(self.dimension or 1)
-            if len(self.vectors):
-                index.add(np.ascontiguousarray(self.vectors))
-            self._faiss = index
-        return self._faiss
-
-    def search(self, query_vector: np.ndarray, k: int) -> list[tuple[Passage, float]]:
-        """Passages by cosine similarity to the (normalised) query vector."""
-        if not self.passages or k <= 0:
-            return []
-        k = min(k, len(self.passages))
-        scores, ids = self.faiss_index.search(
-            np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32), k
-        )
-        return [(self.passages[i], float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0]
-
-    # ---- storage --------------------------------------------------------
-    def manifest(self) -> dict:
-        counts: dict[str, int] = {}
-        for p in self.passages:
-            counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
-        return {
-            "format_version": FORMAT_VERSION,
-            "generation": self.generation,
-            **self.settings.to_manifest(),
-            "dimension": self.dimension,
-            "passages": len(self.passages),
-            "documents": {
-                doc_id: {"path": d.path, "sha256": d.sha256, "passages": counts.get(doc_id, 0)}
-                for doc_id, d in sorted(self.documents.items())
-            },
-        }
-
-    def save(self, directory: Path | str) -> None:
-        import faiss
-
-        directory = Path(directory)
-        check_target(directory)
-        self.generation = max(self.generation, stored_generation(directory) or 0) + 1
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        _sweep(directory)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
-        # mkdtemp makes the folder private (0700); keep the mode the index had
-        # (or a new folder's usual mode), so a save never narrows who can read it.
-        os.chmod(tmp, directory.stat().st_mode & 0o7777 if directory.exists() else 0o777 & ~_umask())
-        try:
-            with open(tmp / DOCUMENTS_FILE, "w", encoding="utf-8") as fh:
-                for doc in self.documents.values():
-                    fh.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
-            with open(tmp / PASSAGES_FILE, "w", encoding="utf-8") as fh:
-                for p in self.passages:
-                    fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
-            faiss.write_index(self.faiss_index, str(tmp / VECTORS_FILE))
-            # The manifest goes last: a folder without one was never finished.
-            _write_json(tmp / MANIFEST_FILE, self.manifest())
-            for name in os.listdir(tmp):
-                with open(tmp / name, "rb") as fh:
-                    os.fsync(fh.fileno())
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        _swap_into_place(tmp, directory)
-
-    @classmethod
-    def load(cls, directory: Path | str, expected_model: str | None = None) -> PassageIndex:
-        import faiss
-
-        directory = Path(directory)
-        if not check_target(directory):
-            raise IndexStoreError(f"no index at {directory} (build one with: qa index PATH --index {directory})")
-        manifest_path = directory / MANIFEST_FILE
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise IndexStoreError(f"unreadable index manifest {manifest_path}: {exc}") from None
-        validate_manifest(manifest, manifest_path)
-        if expected_model is not None and manifest["model"] != expected_model:
-            raise IndexStoreError(
-                f"index at {directory} was built with model {manifest['model']!r}, but"
-                f" {expected_model!r} is configured; rebuild it or change QA_EMBEDDING_MODEL"
-            )
-        index = cls(IndexSettings.from_manifest(manifest), manifest["dimension"])
-        index.generation = manifest.get("generation", 0)
-        try:
-            with open(directory / DOCUMENTS_FILE, encoding="utf-8") as fh:
-                for line in fh:
-                    doc = Document.from_dict(json.loads(line))
-                    index.documents[doc.doc_id] = doc
-            with open(directory / PASSAGES_FILE, encoding="utf-8") as fh:
-                index.passages = [Passage.from_dict(json.loads(line)) for line in fh]
-            flat = faiss.read_index(str(directory / VECTORS_FILE))
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            raise IndexStoreError(f"index at {directory} is damaged: {exc}") from None
-        if flat.ntotal != len(index.passages) or set(manifest["documents"]) != set(index.documents):
-            raise IndexStoreError(f"index at {directory} is inconsistent; rebuild it")
-        index.vectors = (
-            flat.reconstruct_n(0, flat.ntotal).astype(np.float32)
-            if flat.ntotal
-            else np.zeros((0, index.dimension or 0), dtype=np.float32)
-        )
-        index._faiss = flat
-        return index
+    def segments(self) -> list[SegmentInfo]:
+        return [s.info for s in self._segments]
 
 
-def is_index_dir(directory: Path) -> bool:
-    return (directory / MANIFEST_FILE).is_file()
+class _TemporaryFolder:
+    def __init__(self, path: Path):
+        self._finalizer = weakref.finalize(self, shutil.rmtree, path, True)
 
 
-def stored_generation(directory: Path) -> int | None:
-    """The generation of the index saved in ``directory`` (None if there is none or it is unreadable)."""
-    try:
-        value = json.loads((Path(directory) / MANIFEST_FILE).read_text(encoding="utf-8")).get("generation", 0)
-    except (OSError, ValueError, AttributeError):
-        return None
-    return value if _is_int(value, 0) else None
-
-
-def check_target(directory: Path) -> bool:
-    """Make ``directory`` ready to hold an index, before any work is done for it:
-    finish a save that crashed between its renames, and refuse a file, a path
-    below a file, or a folder with other things in it. True if an index is there."""
-    directory = Path(directory)
-    for parent in directory.parents:
-        if parent.exists() and not parent.is_dir():
-            raise IndexStoreError(f"cannot keep an index at {directory}: {parent} is a file")
-    if directory.exists() and not directory.is_dir():
-        raise IndexStoreError(f"cannot keep an index at {directory}: it is a file")
-    _recover(directory)
-    if is_index_dir(directory):
-        return True
-    if directory.is_dir() and any(directory.iterdir()):
-        raise IndexStoreError(f"{directory} exists and is not an index folder; refusing to overwrite it")
-    return False
-
-
-def _is_int(value: object, minimum: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-
-
-def validate_manifest(manifest: object, path: Path) -> None:
-    """One clear `IndexStoreError` for any manifest that is not what this program writes."""
-
-    def bad(what: str) -> IndexStoreError:
-        return IndexStoreError(f"index manifest {path} is malformed: {what}")
-
-    if not isinstance(manifest, dict):
-        raise bad(f"expected an object, found {type(manifest).__name__}")
-    version = manifest.get("format_version")
-    if not _is_int(version, 0):
-        raise bad(f"format_version must be a whole number, not {version!r}")
-    if version != FORMAT_VERSION:
-        raise IndexStoreError(
-            f"index at {path.parent} has format version {version}, this program reads"
-            f" version {FORMAT_VERSION}; rebuild it with: qa index PATH --index {path.parent}"
-        )
-    if not isinstance(manifest.get("model"), str) or not manifest["model"]:
-        raise bad("model must be a name or a folder path")
-    chunking = manifest.get("chunking")
-    if not isinstance(chunking, dict) or not _is_int(chunking.get("max_words"), 1) or not _is_int(chunking.get("overlap"), 0):
-        raise bad("chunking must hold max_words >= 1 and overlap >= 0")
-    passages, dimension = manifest.get("passages"), manifest.get("dimension")
-    if not _is_int(passages, 0):
-        raise bad(f"passages must be a count, not {passages!r}")
-    if not (dimension is None and passages == 0) and not _is_int(dimension, 1):
-        raise bad(f"dimension must be a positive whole number, not {dimension!r}")
-    if not _is_int(manifest.get("generation", 0), 0):
-        raise bad("generation must be a count")
-    documents = manifest.get("documents")
-    if not isinstance(documents, dict) or not all(
-        isinstance(d, dict) and isinstance(d.get("sha256"), str) for d in documents.values()
-    ):
-        raise bad("documents must map each id to its path and sha256")
-
-
-def _umask() -> int:
-    """The process umask, read without setting it (os.umask would, for every thread)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o022
-
-
-def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _swap_into_place(tmp: Path, directory: Path) -> None:
-    if not directory.exists():
-        tmp.rename(directory)
-        return
-    old = directory.parent / f".{directory.name}.old-{uuid.uuid4().hex[:8]}"
-    directory.rename(old)
-    tmp.rename(directory)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _sweep(directory: Path) -> None:
-    """Remove what saves killed midway left beside the index: unfinished temp
-    folders, and old versions once the index itself is in place. Saves run
-    under the folder's lock, so no other save owns them."""
-    leftovers = list(directory.parent.glob(f".{directory.name}.tmp-*"))
-    if is_index_dir(directory):
-        leftovers += directory.parent.glob(f".{directory.name}.old-*")
-    for path in leftovers:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _recover(directory: Path) -> None:
-    """Finish a save that crashed between its two renames."""
-    if directory.exists() or not directory.parent.is_dir():
-        return
-    olds = sorted(directory.parent.glob(f".{directory.name}.old-*"), key=os.path.getmtime)
-    for old in reversed(olds):
-        if is_index_dir(old):
-            old.rename(directory)
-            return
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import fnmatch
+import shutil
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,14 +21,8 @@ import numpy as np
 from embeddings.documents import Document, Reading, read_documents
 from embeddings.files import file_id
 from embeddings.encoder import Encoder
-from embeddings.index import (
-    IndexStoreError,
-    PassageIndex,
-    SyncReport,
-    check_target,
-    is_index_dir,
-    stored_generation,
-)
+from embeddings.index import IndexStoreError, PassageIndex, SyncReport, check_target
+from embeddings.store.catalog import DocumentEntry
 from embeddings.locking import index_lock
 from qa.citations import (
     BELOW_THRESHOLD_REASON,
@@ -92,21 +87,26 @@ class Assistant:
         (updating an existing index there incrementally)."""
         settings = settings or Settings.from_env()
         target = Path(index_dir) if index_dir is not None else None
-        if target is not None:
-            check_target(target)  # a file, a folder of other things: refused before any work
+        if target is None:
+            assistant = cls(PassageIndex.temporary(settings.index), None, settings)
+            assistant.add(paths, progress, follow_links)
+            return assistant
+        check_target(target)  # a file, a folder of other things: refused before any work
         reading = read_documents(list(paths), follow_links)
-        with index_lock(target) if target is not None else nullcontext():
-            if target is not None and check_target(target):
-                index = PassageIndex.load(target, expected_model=settings.index.model)
-            else:
-                index = PassageIndex(settings.index)
-            assistant = cls(index, target, settings)
+        with index_lock(target):
+            assistant = cls(PassageIndex.open_or_create(target, settings.index), target, settings)
             assistant._add_reading(reading, progress)
         return assistant
 
     @classmethod
+    def in_memory(cls, settings: Settings | None = None, reader: Reader | None = None) -> Assistant:
+        """An assistant over an empty temporary index (evaluation, calibration)."""
+        settings = settings or Settings.from_env()
+        return cls(PassageIndex.temporary(settings.index), None, settings, reader)
+
+    @classmethod
     def load(cls, index_dir: str | Path, settings: Settings | None = None) -> Assistant:
-        return cls(PassageIndex.load(index_dir), Path(index_dir), settings)
+        return cls(PassageIndex.open(index_dir), Path(index_dir), settings)
 
     @classmethod
     def default(cls, settings: Settings | None = None, progress: ProgressFn | None = None) -> Assistant:
@@ -118,13 +118,12 @@ class Assistant:
         documents = read_documents([settings.corpus_dir]).documents
         with index_lock(index_dir):
             try:
-                index = PassageIndex.load(index_dir, expected_model=settings.index.model)
-            except IndexStoreError:
-                index = PassageIndex(settings.index)  # missing or stale cache: rebuild it
+                index = PassageIndex.open_or_create(index_dir, settings.index)
+            except IndexStoreError:  # a stale cache (older format, other model): rebuild it
+                shutil.rmtree(index_dir, ignore_errors=True)
+                index = PassageIndex.create(index_dir, settings.index)
             assistant = cls(index, index_dir, settings)
-            report = index.add_documents(documents, assistant.encoder, progress)
-            if report.changed or not is_index_dir(index_dir):
-                assistant._commit()
+            index.add_documents(documents, assistant.encoder, progress)
         return assistant
 
     # ---- corpus ---------------------------------------------------------
@@ -148,8 +147,6 @@ class Assistant:
         with self._writing():
             report = self.index.add_documents(documents, self.encoder, progress)
             self.last_report = report
-            if report.changed or (self.index_dir is not None and not self.index_dir.exists()):
-                self._commit()
         return report
 
     def remove(self, doc_id: str) -> str:
@@ -161,39 +158,33 @@ class Assistant:
                     raise IndexStoreError(f"no document {doc_id!r} in this index")
                 doc_id = resolved
             self.index.remove(doc_id)
-            self._commit()
         return doc_id
+
+    def compact(self) -> int:
+        """Merge the index's segments and drop removed passages (``qa compact``); returns segments merged."""
+        with self._writing():
+            return self.index.compact()
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """Hold the folder's lock for a change; if another process saved since
-        this index was loaded, start from its version, so no work is lost."""
-        if self.index_dir is None:
+        """Hold the folder's lock for a change; each change starts from the
+        last commit (another process's included), so no work is lost."""
+        with index_lock(self.index_dir) if self.index_dir is not None else nullcontext():
+            self.index.refresh()
             yield
-            return
-        with index_lock(self.index_dir):
-            on_disk = stored_generation(self.index_dir)
-            if on_disk is not None and on_disk != self.index.generation:
-                self.index = PassageIndex.load(self.index_dir, expected_model=self.settings.index.model)
-                self.retriever = Retriever(self.index, self.encoder)
-            yield
-
-    def _commit(self) -> None:
-        if self.index_dir is not None:
-            self.index.save(self.index_dir)
-        self.retriever.refresh()
 
     def document(self, doc_id: str) -> Document:
-        return self.index.documents[doc_id]
+        return self.index.document(doc_id)
 
     @property
-    def documents(self) -> list[Document]:
-        return list(self.index.documents.values())
+    def documents(self) -> list[DocumentEntry]:
+        """The library's documents (id, path, title, hash, passages), without their text."""
+        return self.index.entries()
 
     def info(self) -> CorpusInfo:
         return CorpusInfo(
             documents=len(self.index.documents),
-            passages=len(self.index.passages),
+            passages=len(self.index),
             model=self.index.settings.model,
             index_dir=str(self.index_dir) if self.index_dir else None,
             reader=self.reader.name,
@@ -204,19 +195,18 @@ class Assistant:
         k = self.settings.passages if k is None else k
         return self.retriever.retrieve(check_question(query), k, rows=self._scope(within))
 
-    def matching(self, pattern: str) -> list[Document]:
+    def matching(self, pattern: str) -> list[DocumentEntry]:
         """Documents whose path, id or file name matches the glob ``pattern``."""
         return [
             d
-            for d in self.index.documents.values()
+            for d in self.index.entries()
             if any(fnmatch.fnmatch(s, pattern) for s in (d.path, d.doc_id, Path(d.path).name, d.title))
         ]
 
     def _scope(self, within: str | None) -> np.ndarray | None:
         if within is None:
             return None
-        ids = {d.doc_id for d in self.matching(within)}
-        return np.array([p.passage_id for p in self.index.passages if p.doc_id in ids], dtype=np.int64)
+        return self.index.rows_of([d.doc_id for d in self.matching(within)])
 
     @property
     def answer_threshold(self) -> float:
@@ -238,7 +228,8 @@ class Assistant:
         ``abstain=False`` returns the best guesses anyway (for evaluation);
         ``within`` (a glob) asks only the documents it matches."""
         question = check_question(question)
-        if not self.index.passages:
+        self.index.refresh()  # answer from the last complete state, whoever committed it
+        if not len(self.index):
             return AskResult(question, [], True, [], reason=EMPTY_INDEX_REASON)
         rows = self._scope(within)
         if rows is not None and not len(rows):

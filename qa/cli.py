@@ -166,10 +166,9 @@ class UserError(Exception):
 
 def _fresh_assistant(settings: Settings) -> Assistant:
     """An in-memory assistant for evaluation and calibration."""
-    from embeddings.index import PassageIndex
     from qa.assistant import Assistant
 
-    return Assistant(PassageIndex(settings.index), settings=settings)
+    return Assistant.in_memory(settings)
 
 
 def _read_squad(path: Path) -> list[dict]:

@@ -13,7 +13,7 @@ from embeddings.chunking import Passage
 from embeddings.encoder import Encoder
 from embeddings.index import PassageIndex
 from qa.citations import RetrievedPassage
-from qa.lexical import LexicalIndex
+from qa.lexical import overlaps, question_terms_of
 
 RRF_K = 60
 
@@ -32,33 +32,29 @@ class Retriever:
     def __init__(self, index: PassageIndex, encoder: Encoder):
         self.index = index
         self.encoder = encoder
-        self.lexical = LexicalIndex([p.embed_text for p in index.passages])
-
-    def refresh(self) -> None:
-        """Call after the index changed."""
-        self.lexical = LexicalIndex([p.embed_text for p in self.index.passages])
 
     def evidence(self, question: str, passages: list[Passage]) -> list[RetrievedPassage]:
         """Given passages (e.g. a question's own paragraph) with the evidence a
         retrieval would have attached: cosine and term overlap."""
         vector = self.encoder.encode_query(question)
-        overlaps = self.lexical.overlaps(question, [p.embed_text for p in passages])
+        shares = overlaps(self.index, question, [p.embed_text for p in passages])
+        cosines = self.index.vectors([p.passage_id for p in passages]) @ vector
         return [
             RetrievedPassage(
                 passage=p,
-                document=self.index.documents[p.doc_id],
+                document=self.index.document(p.doc_id),
                 score=1.0,
-                dense_score=float(self.index.vectors[p.passage_id] @ vector),
+                dense_score=float(cosine),
                 term_overlap=overlap,
             )
-            for p, overlap in zip(passages, overlaps)
+            for p, overlap, cosine in zip(passages, shares, cosines)
         ]
 
     def retrieve(
         self, query: str, k: int = 5, mode: str = "hybrid", rows: np.ndarray | None = None
     ) -> list[RetrievedPassage]:
         """The ``k`` best passages (among ``rows`` only, when given: a scoped question)."""
-        if not self.index.passages or k <= 0 or (rows is not None and not len(rows)):
+        if not len(self.index) or k <= 0 or (rows is not None and not len(rows)):
             return []
         depth = max(4 * k, 20)
         dense: list[tuple[int, float]] = []
@@ -66,13 +62,10 @@ class Retriever:
         vector = None
         if mode in ("hybrid", "dense"):
             vector = self.encoder.encode_query(query)
-            if rows is None:
-                dense = [(p.passage_id, s) for p, s in self.index.search(vector, depth)]
-            else:  # exact scores over the scope: cheap, and never misses its best passages
-                scores = self.index.vectors[rows] @ vector
-                dense = [(int(rows[i]), float(scores[i])) for i in np.argsort(-scores, kind="stable")[:depth]]
+            # Within a scope, exact scores: cheap, and never miss its best passages.
+            dense = self.index.search(vector, depth, rows)
         if mode in ("hybrid", "lexical"):
-            lexical = self.lexical.search(query, depth, rows)
+            lexical = self.index.lexical_search(question_terms_of(query), depth, rows)
         if mode not in ("hybrid", "dense", "lexical"):
             raise ValueError(f"unknown retrieval mode {mode!r}")
         fused = reciprocal_rank_fusion([[r for r, _ in dense], [r for r, _ in lexical]])
@@ -88,20 +81,23 @@ class Retriever:
                 dense_at.get(row, (depth,))[0],
             ),
         )
-        top = order[:k]
-        overlaps = self.lexical.overlaps(query, [self.index.passages[row].embed_text for row in top])
+        # A passage removed since this snapshot is skipped (another process's commit).
+        passages = self.index.passages(order[: k + 4])[:k]
+        shares = overlaps(self.index, query, [p.embed_text for p in passages])
+        missing = [p.passage_id for p in passages if p.passage_id not in dense_at]
+        cosines = dict(zip(missing, self.index.vectors(missing) @ vector)) if vector is not None and missing else {}
         results = []
-        for row, overlap in zip(top, overlaps):
-            passage = self.index.passages[row]
+        for passage, overlap in zip(passages, shares):
+            row = passage.passage_id
             d = dense_at.get(row)
             if d is None and vector is not None:
                 # A lexical-only hit still gets its cosine: abstention reads it.
-                d = (None, float(self.index.vectors[row] @ vector))
+                d = (None, float(cosines[row]))
             lx = lexical_at.get(row)
             results.append(
                 RetrievedPassage(
                     passage=passage,
-                    document=self.index.documents[passage.doc_id],
+                    document=self.index.document(passage.doc_id),
                     score=fused[row],
                     dense_score=d[1] if d else None,
                     dense_rank=d[0] + 1 if d and d[0] is not None else None,

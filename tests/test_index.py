@@ -53,29 +53,28 @@ def corpus(tmp_path):
 
 
 def test_manifest_and_round_trip(tmp_path, corpus, encoder):
-    index = PassageIndex(IndexSettings())
+    index = PassageIndex.create(tmp_path / "idx", IndexSettings())
     index.add_documents(read_documents([corpus]).documents, encoder)
-    index.save(tmp_path / "idx")
     manifest = json.loads((tmp_path / "idx" / MANIFEST_FILE).read_text())
-    assert manifest["format_version"] == FORMAT_VERSION
-    assert manifest["model"] == IndexSettings().model
-    assert manifest["dimension"] == 384
-    assert manifest["chunking"] == {"max_words": 100, "overlap": 1}
-    assert names(manifest["documents"]) == {"alpha.txt", "beta.txt"}
-    assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
-    loaded = PassageIndex.load(tmp_path / "idx")
-    assert [p.text for p in loaded.passages] == [p.text for p in index.passages]
-    assert (loaded.vectors == index.vectors).all()
+    assert manifest == {"format_version": FORMAT_VERSION, "model": IndexSettings().model,
+                        "chunking": {"max_words": 100, "overlap": 1}}
+    loaded = PassageIndex.open(tmp_path / "idx")
+    assert loaded.dimension == 384 and names(loaded.documents) == {"alpha.txt", "beta.txt"}
+    assert all(len(e.sha256) == 64 for e in loaded.entries())
+    assert [p.text for p in loaded.iter_passages()] == [p.text for p in index.iter_passages()]
+    rows = loaded.catalog.all_rows()
+    assert (loaded.vectors(rows) == index.vectors(rows)).all()
     query = encoder.encode_query("What fuel does the reactor use?")
-    assert Path(loaded.search(query, 1)[0][0].doc_id).name == "alpha.txt"
+    best_row = loaded.search(query, 1)[0][0]
+    assert Path(loaded.passages([best_row])[0].doc_id).name == "alpha.txt"
 
 
 def test_incremental_add_change_remove(tmp_path, corpus, encoder):
     counting = CountingEncoder(encoder)
-    index = PassageIndex(IndexSettings())
+    index = PassageIndex.create(tmp_path / "idx", IndexSettings())
     index.add_documents(read_documents([corpus]).documents, counting)
     first = counting.embedded
-    assert first == len(index.passages) > 0
+    assert first == len(index) > 0
 
     report = index.add_documents(read_documents([corpus]).documents, counting)
     assert counting.embedded == first and report.embedded_passages == 0
@@ -90,88 +89,37 @@ def test_incremental_add_change_remove(tmp_path, corpus, encoder):
     report = index.add_documents(read_documents([corpus]).documents, counting)
     assert names(report.updated) == {"alpha.txt"}
     assert "uranium" in " ".join(p.text for p in index.passages_of(id_of(corpus, "alpha.txt")))
-    assert "thorium" not in " ".join(p.text for p in index.passages)
+    assert "thorium" not in " ".join(p.text for p in index.iter_passages())
 
     index.remove(id_of(corpus, "beta.txt"))
     assert not index.passages_of(id_of(corpus, "beta.txt"))
-    assert len(index.vectors) == len(index.passages)
-    assert [p.passage_id for p in index.passages] == list(range(len(index.passages)))
-
-
-def test_interrupted_save_leaves_previous_index_usable(tmp_path, corpus, encoder, monkeypatch):
-    import faiss
-
-    index = PassageIndex(IndexSettings())
-    index.add_documents(read_documents([corpus]).documents, encoder)
-    index.save(tmp_path / "idx")
-    before = {p.name: p.read_bytes() for p in (tmp_path / "idx").iterdir()}
-
-    write_docs(corpus, gamma="Gamma rays were observed by the satellite.")
-    index.add_documents(read_documents([corpus]).documents, encoder)
-
-    def crash(*args, **kwargs):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(faiss, "write_index", crash)
-    with pytest.raises(OSError):
-        index.save(tmp_path / "idx")
-    after = {p.name: p.read_bytes() for p in (tmp_path / "idx").iterdir()}
-    assert after == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
-    assert names(PassageIndex.load(tmp_path / "idx").documents) == {"alpha.txt", "beta.txt"}
-
-
-def test_crash_between_renames_is_recovered(tmp_path, corpus, encoder):
-    index = PassageIndex(IndexSettings())
-    index.add_documents(read_documents([corpus]).documents, encoder)
-    index.save(tmp_path / "idx")
-    (tmp_path / "idx").rename(tmp_path / ".idx.old-deadbeef")  # as if killed mid-swap
-    assert names(PassageIndex.load(tmp_path / "idx").documents) == {"alpha.txt", "beta.txt"}
+    reopened = PassageIndex.open(tmp_path / "idx")
+    assert names(reopened.documents) == {"alpha.txt", "gamma.txt"}
+    assert len(reopened) == sum(1 for _ in reopened.iter_passages())
 
 
 def test_mismatched_model_or_format_is_refused(tmp_path, corpus, encoder):
-    index = PassageIndex(IndexSettings())
+    index = PassageIndex.create(tmp_path / "idx", IndexSettings())
     index.add_documents(read_documents([corpus]).documents, encoder)
-    index.save(tmp_path / "idx")
     with pytest.raises(IndexStoreError, match="built with model"):
-        PassageIndex.load(tmp_path / "idx", expected_model="some-other-model")
+        PassageIndex.open(tmp_path / "idx", expected_model="some-other-model")
     manifest = tmp_path / "idx" / MANIFEST_FILE
     data = json.loads(manifest.read_text())
     data["format_version"] = 999
     manifest.write_text(json.dumps(data))
     with pytest.raises(IndexStoreError, match="format version 999"):
-        PassageIndex.load(tmp_path / "idx")
+        PassageIndex.open(tmp_path / "idx")
     with pytest.raises(IndexStoreError, match="no index"):
-        PassageIndex.load(tmp_path / "elsewhere")
+        PassageIndex.open(tmp_path / "elsewhere")
 
 
-def test_refuses_to_overwrite_a_folder_that_is_not_an_index(tmp_path, encoder):
+def test_refuses_to_overwrite_a_folder_that_is_not_an_index(tmp_path):
     precious = tmp_path / "precious"
     precious.mkdir()
     (precious / "thesis.txt").write_text("do not delete")
     with pytest.raises(IndexStoreError, match="not an index folder"):
-        PassageIndex(IndexSettings()).save(precious)
+        PassageIndex.create(precious, IndexSettings())
     assert (precious / "thesis.txt").read_text() == "do not delete"
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        lambda m: m.pop("chunking"),
-        lambda m: m.__setitem__("chunking", {"max_words": "many", "overlap": 1}),
-        lambda m: m.__setitem__("chunking", None),
-    ],
-)
-def test_malformed_manifest_settings_are_a_clear_error(tmp_path, corpus, encoder, change):
-    index = PassageIndex(IndexSettings())
-    index.add_documents(read_documents([corpus]).documents, encoder)
-    index.save(tmp_path / "idx")
-    manifest = tmp_path / "idx" / MANIFEST_FILE
-    data = json.loads(manifest.read_text())
-    change(data)
-    manifest.write_text(json.dumps(data))
-    with pytest.raises(IndexStoreError, match="malformed"):
-        PassageIndex.load(tmp_path / "idx")
 
 
 def test_query_vectors_equal_sentence_transformers_vectors(encoder):

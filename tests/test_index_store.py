@@ -10,14 +10,16 @@ import sys
 import pytest
 
 from embeddings.encoder import ModelNotFoundError, resolve_model_path
+from embeddings.documents import document_from_text
 from embeddings.index import MANIFEST_FILE, IndexStoreError, PassageIndex, check_target
+from embeddings.store.catalog import CATALOG_FILE
 from embeddings.settings import IndexSettings
 
 
 @pytest.fixture
 def empty_index(tmp_path):
     target = tmp_path / "idx"
-    PassageIndex(IndexSettings()).save(target)
+    PassageIndex.create(target, IndexSettings()).close()
     return target
 
 
@@ -26,28 +28,35 @@ def empty_index(tmp_path):
     [
         ("[]", "malformed: expected an object, found list"),
         ("null", "malformed: expected an object, found NoneType"),
-        ('{"format_version": "2"}', "format_version must be a whole number, not '2'"),
-        ('{"format_version": 1}', "has format version 1, this program reads version 2"),
-        ('{"format_version": 2, "model": 7}', "model must be a name"),
-        ('{"format_version": 2, "model": "m", "chunking": {"max_words": "100", "overlap": 1}}', "chunking must hold"),
-        ('{"format_version": 2, "model": "m", "chunking": {"max_words": 100, "overlap": 1}}', "passages must be a count"),
-        ('{"format_version": 2, "model": "m", "chunking": {"max_words": 100, "overlap": 1}, "passages": 3,'
-         ' "dimension": "384"}', "dimension must be a positive whole number"),
-        ('{"format_version": 2, "model": "m", "chunking": {"max_words": 100, "overlap": 1}, "passages": 0,'
-         ' "dimension": null, "documents": []}', "documents must map"),
+        ('{"format_version": "3"}', "format_version must be a whole number, not '3'"),
+        ('{"format_version": 2}', "has format version 2, this program reads version 3"),
+        ('{"format_version": 3, "model": 7}', "model must be a name"),
+        ('{"format_version": 3, "model": "m", "chunking": {"max_words": "100", "overlap": 1}}', "chunking must hold"),
+        ('{"format_version": 3, "model": "m", "chunking": {"max_words": 0, "overlap": 1}}', "chunking must hold"),
+        ('{"format_version": 3, "model": "m"}', "chunking must hold"),
     ],
 )
 def test_every_malformed_manifest_is_one_clear_error(empty_index, manifest, message):
     (empty_index / MANIFEST_FILE).write_text(manifest)
     with pytest.raises(IndexStoreError) as info:
-        PassageIndex.load(empty_index)
+        PassageIndex.open(empty_index)
     assert message in str(info.value) and "\n" not in str(info.value)
 
 
 def test_a_binary_manifest_is_one_clear_error(empty_index):
     (empty_index / MANIFEST_FILE).write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(IndexStoreError, match="unreadable index manifest"):
-        PassageIndex.load(empty_index)
+        PassageIndex.open(empty_index)
+
+
+def test_a_damaged_catalog_is_one_clear_error(empty_index):
+    (empty_index / CATALOG_FILE).write_bytes(b"not a database at all" * 100)
+    with pytest.raises(IndexStoreError, match="is damaged") as info:
+        PassageIndex.open(empty_index)
+    assert "\n" not in str(info.value)
+    (empty_index / CATALOG_FILE).unlink()
+    with pytest.raises(IndexStoreError, match="catalog is missing"):
+        PassageIndex.open(empty_index)
 
 
 def test_nothing_in_an_index_folder_runs(tmp_path, monkeypatch):
@@ -78,24 +87,24 @@ def test_bad_targets_are_refused_before_any_work(tmp_path):
     assert check_target(tmp_path / "new") is False
 
 
-def test_saving_keeps_the_folder_mode(tmp_path):
+def test_changes_keep_the_folder_mode(tmp_path, stand_in_encoder):
     target = tmp_path / "idx"
-    index = PassageIndex(IndexSettings())
-    index.save(target)
-    os.chmod(target, 0o755)
-    index.save(target)
-    assert stat.S_IMODE(target.stat().st_mode) == 0o755
+    target.mkdir(mode=0o750)
     os.chmod(target, 0o750)
-    index.save(target)
+    index = PassageIndex.create(target, IndexSettings())
+    assert stat.S_IMODE(target.stat().st_mode) == 0o750
+    index.add_documents([document_from_text("The harbour opened in 1901.", "a")], stand_in_encoder)
+    index.remove("a")
+    index.compact()
     assert stat.S_IMODE(target.stat().st_mode) == 0o750
 
 
-def test_recovery_runs_before_anything_looks_at_the_folder(empty_index):
-    old = empty_index.parent / f".{empty_index.name}.old-deadbeef"
-    empty_index.rename(old)  # a crash between the two renames of a save
-    assert check_target(empty_index) is True
-    assert (empty_index / MANIFEST_FILE).is_file() and not old.exists()
-    assert json.loads((empty_index / MANIFEST_FILE).read_text())["passages"] == 0
+def test_an_interrupted_creation_is_cleared_before_anything_looks_at_the_folder(tmp_path):
+    leftover = tmp_path / ".idx.tmp-deadbeef"
+    leftover.mkdir()
+    (leftover / CATALOG_FILE).write_text("half")
+    assert check_target(tmp_path / "idx") is False
+    assert not leftover.exists()
 
 
 @pytest.mark.slow
@@ -129,12 +138,13 @@ def test_kill_9_at_any_point_of_indexing_leaves_a_complete_index(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         check_target(index)  # what the next command does first: recover
-        docs = set(PassageIndex.load(index).documents)
+        docs = set(PassageIndex.open(index).documents)
         added = {(extra / f"e{n}.txt").resolve().as_posix() for n in range(8)}
         assert docs in (expected, expected | added), f"round {round_}: a partial state"
         expected = docs
     # The next save sweeps what the killed ones left beside the folder.
     subprocess.run([sys.executable, "-m", "qa.cli", "index", str(base), "--index", str(index)],
                    env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
-    PassageIndex.load(index).save(index)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".idx")) == [".idx.lock"]
+    live = {f"{s.id:08d}" for s in PassageIndex.open(index).segments()}
+    assert {p.name for p in (index / "segments").iterdir()} == live

@@ -67,20 +67,20 @@ def test_seed_citations_index_the_file_as_stored(seed_assistant):
         assert raw[c.passage_start : c.passage_end] == c.passage
         a, b = c.in_sentence
         assert answer.sentence[a:b] == answer.text
-    assert all("date 2025" not in p.text for p in seed_assistant.index.passages)
+    assert all("date 2025" not in p.text for p in seed_assistant.index.iter_passages())
 
 
 def test_markdown_structure_reaches_passages_and_citations(guide):
     assistant, path = guide
-    doc = assistant.documents[0]
+    doc = assistant.document(assistant.documents[0].doc_id)
     assert doc.title == "Server Guide" and doc.date == "2024-03-05"
     assert "Ada Lovelace" in doc.metadata["authors"]
-    texts = " ".join(p.text for p in assistant.index.passages)
+    texts = " ".join(p.text for p in assistant.index.iter_passages())
     for markup in ("**", "`", "](", "<img", "762", "&amp;", "title:", "Lovelace"):
         assert markup not in texts
-    sections = {p.section for p in assistant.index.passages}
+    sections = {p.section for p in assistant.index.iter_passages()}
     assert ("Server Guide", "Options") in sections
-    assert {p.kind for p in assistant.index.passages} == {"text", "table", "code"}
+    assert {p.kind for p in assistant.index.iter_passages()} == {"text", "table", "code"}
 
 
 def test_a_table_row_answers_with_its_header(guide):
@@ -106,7 +106,7 @@ def test_code_answers_only_code_questions(guide):
 
 def test_markup_inside_a_span_is_left_out_of_the_answer_but_cited(guide):
     assistant, path = guide
-    doc = assistant.documents[0]
+    doc = assistant.document(assistant.documents[0].doc_id)
     raw = path.read_text(encoding="utf-8")
     start = doc.text.index("The server listens")
     where = doc.locate(start, start + len("The server listens"))
@@ -188,7 +188,7 @@ def formats(tmp_path_factory):
 
 def test_pdf_answers_cite_their_page(formats):
     assistant, folder = formats
-    doc = next(d for d in assistant.documents if d.format == "pdf")
+    doc = next(d for d in map(assistant.document, assistant.index.documents) if d.format == "pdf")
     answer = assistant.ask("Who is the lighthouse keeper?", within="*.pdf").answers[0]
     c = answer.citation
     assert answer.text == "Marta Ruiz" and c.page == 2
@@ -201,7 +201,7 @@ def test_web_page_main_text_answers_and_boilerplate_never_does(formats):
     assistant, _ = formats
     answer = assistant.ask("Who built the new telescope?", within="*.html").answers[0]
     assert answer.text == "Orion Optics" and answer.citation.section[-1] == "The new telescope"
-    html = next(d for d in assistant.documents if d.format == "html")
+    html = next(d for d in map(assistant.document, assistant.index.documents) if d.format == "html")
     assert html.title == "Observatory news" and html.metadata.get("author") == "Lena Park"
     for junk in ("cookies", "Shop the telescope sale", "Copyright", "webmaster", "tracker", "Subscribe"):
         assert junk not in html.text
@@ -215,7 +215,7 @@ def test_word_table_rows_answer_with_their_header(formats):
     answer = assistant.ask("Who is the volunteer for watering?", within="*.docx").answers[0]
     assert answer.text == "Omar" and answer.citation.kind == "table"
     c = answer.citation
-    doc = next(d for d in assistant.documents if d.format == "docx")
+    doc = next(d for d in map(assistant.document, assistant.index.documents) if d.format == "docx")
     assert doc.source_text[c.start : c.end] == "Omar"
     assert doc.title == "Garden rota"
 

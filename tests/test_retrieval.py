@@ -1,6 +1,9 @@
 import pytest
 
-from qa.lexical import LexicalIndex
+from embeddings.documents import document_from_text
+from embeddings.index import PassageIndex
+from embeddings.settings import IndexSettings
+from qa.lexical import overlaps, question_terms_of
 from qa.retrieval import reciprocal_rank_fusion
 
 VW_QUESTION = "Which car was the bomb placed under?"
@@ -13,12 +16,13 @@ def test_rrf_rewards_agreement_and_keeps_single_list_hits():
     assert reciprocal_rank_fusion([[7, 8], [8]], k=60)[8] > reciprocal_rank_fusion([[7, 8], [8]], k=60)[7]
 
 
-def test_lexical_ignores_queries_without_known_terms():
-    lex = LexicalIndex(["the cat sat", "a dog ran"])
-    assert lex.search("zebra xylophone", 5) == []
-    assert lex.search("the", 5) == []
-    assert lex.search("dog", 5)[0][0] == 1
-    assert lex.weighted_overlap("dog zebra", "a dog") < 1.0
+def test_lexical_ignores_queries_without_known_terms(stand_in_encoder):
+    index = PassageIndex.temporary(IndexSettings())
+    index.add_documents([document_from_text("the cat sat", "a"), document_from_text("a dog ran", "b")], stand_in_encoder)
+    search = lambda q: index.lexical_search(question_terms_of(q), 5)  # noqa: E731
+    assert search("zebra xylophone") == [] and search("the") == []
+    assert [index.passages([row])[0].doc_id for row, _ in search("dog")] == ["b"]
+    assert 0 < overlaps(index, "dog zebra", ["a dog"])[0] < 1.0
 
 
 @pytest.mark.slow

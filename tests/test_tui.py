@@ -555,7 +555,7 @@ def test_a_phrase_answer_is_highlighted_inside_its_sentence(assistant):
     from qa import Answer, AskResult
     from qa.citations import make_citation
 
-    document = assistant.documents[0]
+    document = assistant.document(assistant.documents[0].doc_id)
     phrase = "Volkswagen Golf"
     start = document.text.index(phrase)
     end = start + len(phrase)

@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from embeddings.index import PassageIndex
 from qa.assistant import Assistant
 from qa.evaluation import squad
 from qa.evaluation.metrics import exact_match, f1_score
@@ -73,12 +72,13 @@ def evaluate_squad(
     if gold_paragraph:  # only the paragraphs the questions need
         needed = {q.doc_id for q in questions}
         documents = [d for d in documents if d.doc_id in needed]
-    index = PassageIndex(settings.index)
-    assistant = Assistant(index, settings=settings)
+    assistant = Assistant.in_memory(settings)
+    index = assistant.index
     assistant.add_documents(documents, progress=index_progress)
     by_doc: dict[str, list] = {}
-    for p in index.passages:
-        by_doc.setdefault(p.doc_id, []).append(p)
+    if gold_paragraph:
+        for doc in documents:
+            by_doc[doc.doc_id] = index.passages_of(doc.doc_id)
 
     em, f1, answered_f1, latencies = [], [], [], []
     hits1 = hits5 = abstained = 0
@@ -107,7 +107,7 @@ def evaluate_squad(
     return EvalReport(
         questions=len(questions),
         documents=len(documents),
-        passages=len(index.passages),
+        passages=len(index),
         mode="gold paragraph (reader alone)" if gold_paragraph else "open corpus",
         reader=assistant.reader.name,
         exact_match=100 * sum(em) / total,

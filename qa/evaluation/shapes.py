@@ -200,11 +200,10 @@ class CachingEncoder:
 
 def _assistant(texts: dict[str, str], settings, encoder, reader):
     from embeddings.documents import document_from_text
-    from embeddings.index import PassageIndex
     from qa.assistant import Assistant
     from qa.retrieval import Retriever
 
-    assistant = Assistant(PassageIndex(settings.index), settings=settings, reader=reader)
+    assistant = Assistant.in_memory(settings, reader=reader)
     assistant.encoder = encoder
     assistant.retriever = Retriever(assistant.index, encoder)
     assistant.add_documents([document_from_text(t, d, title=d) for d, t in texts.items()])
@@ -257,7 +256,6 @@ def collect(
                 assistant.add_documents([document_from_text(rest[doc_id], doc_id, title=doc_id)])
             else:  # the paragraph was the whole document
                 assistant.index.remove(doc_id)
-                assistant.retriever.refresh()
             for q in qs:
                 # Golds are checked anyway: the same answer may be stated elsewhere.
                 asked.append(Asked(corpus.shape, "unanswerable", q.qid, _ask(assistant, q.question, q.answers)))

@@ -1,0 +1,172 @@
+"""The segment store: in-place updates, tombstones, merging, snapshots, crash leftovers.
+
+A stand-in encoder (hash-seeded unit vectors) keeps these fast: they test the
+store's bookkeeping, which does not depend on what the vectors mean."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from embeddings.documents import document_from_text
+from embeddings.index import MAX_SMALL_SEGMENTS, PassageIndex
+from embeddings.settings import IndexSettings
+from embeddings.store.postings import B, K1, Postings
+from embeddings.store.terms import tokenize
+from embeddings.store.vectors import VectorSegment
+from qa.lexical import question_terms_of
+
+TEXTS = {
+    "harbour": "The harbour opened in 1901. Ships from Oslo docked there every spring.",
+    "reactor": "The alpha reactor runs on thorium. It was built in 1971 near the harbour.",
+    "garden": "Tomatoes need full sun. The garden club meets on Tuesdays.",
+    "choir": "The choir sings Bach in December. Rehearsals are on Thursdays.",
+}
+
+
+def docs(**texts: str):
+    return [document_from_text(t, d, title=d) for d, t in texts.items()]
+
+
+@pytest.fixture
+def index(tmp_path, stand_in_encoder):
+    index = PassageIndex.create(tmp_path / "idx", IndexSettings(max_words=12))
+    for name, text in TEXTS.items():  # one segment per add
+        index.add_documents(docs(**{name: text}), stand_in_encoder)
+    return index
+
+
+def brute_force_bm25(index: PassageIndex, query: str) -> list[tuple[int, float]]:
+    """BM25 straight from the definition, over every live passage."""
+    passages = list(index.iter_passages())
+    tokens = tokenize([p.embed_text for p in passages])
+    n, avgdl = len(passages), sum(map(len, tokens)) / len(passages)
+    out = []
+    for p, toks in zip(passages, tokens):
+        score = 0.0
+        for term in dict.fromkeys(question_terms_of(query)):
+            df = sum(term in t for t in tokens)
+            tf = toks.count(term)
+            if tf:
+                idf = math.log((n - df + 0.5) / (df + 0.5) + 1.0)
+                score += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len(toks) / avgdl))
+        if score > 0:
+            out.append((p.passage_id, score))
+    return sorted(out, key=lambda x: (-x[1], x[0]))
+
+
+QUERIES = ["When did the harbour open?", "Which reactor runs on thorium?", "Tuesdays garden", "choir Bach"]
+
+
+def test_bm25_over_segments_equals_bm25_over_the_whole_library(index):
+    assert len(index.segments()) == 4
+    for query in QUERIES:
+        got = index.lexical_search(question_terms_of(query), 50)
+        want = brute_force_bm25(index, query)
+        assert [r for r, _ in got] == [r for r, _ in want]
+        assert np.allclose([s for _, s in got], [s for _, s in want], rtol=1e-5)
+
+
+def test_removing_a_document_tombstones_it_until_compaction(index, stand_in_encoder):
+    harbour_rows = set(index.rows_of(["harbour"]).tolist())
+    index.remove("harbour")
+    assert "harbour" not in index.documents and len(index.segments()) == 4
+    vector = stand_in_encoder.encode_query("anything")
+    everything = {r for r, _ in index.search(vector, 100)}
+    assert everything and not everything & harbour_rows
+    assert not {r for r, _ in index.lexical_search(question_terms_of("harbour 1901 Oslo"), 50)} & harbour_rows
+    assert index.compact() == 4
+    assert len(index.segments()) == 1 and index.catalog.counters()["live"] == len(index)
+    assert {r for r, _ in index.search(vector, 100)} == everything
+    for query in QUERIES:  # after merging, scores are those of the whole library still
+        assert [r for r, _ in index.lexical_search(question_terms_of(query), 50)] == [
+            r for r, _ in brute_force_bm25(index, query)]
+
+
+def test_changing_a_document_touches_only_that_document(index, stand_in_encoder):
+    before = stand_in_encoder.embedded
+    report = index.add_documents(docs(**{**TEXTS, "garden": "Peppers need full sun too."}), stand_in_encoder)
+    assert report.updated == ["garden"] and sorted(report.unchanged) == ["choir", "harbour", "reactor"]
+    assert stand_in_encoder.embedded - before == len(index.passages_of("garden"))
+    assert "Peppers" in index.passages_of("garden")[0].text
+
+
+def test_many_small_adds_are_merged_so_segments_stay_few(tmp_path, stand_in_encoder):
+    index = PassageIndex.create(tmp_path / "idx", IndexSettings())
+    for i in range(MAX_SMALL_SEGMENTS + 3):
+        index.add_documents(docs(**{f"d{i}": f"Note {i} mentions item {i * 7}."}), stand_in_encoder)
+    assert len(index.segments()) <= MAX_SMALL_SEGMENTS
+    assert len(index) == MAX_SMALL_SEGMENTS + 3
+    assert {f"{s.id:08d}" for s in index.segments()} == {p.name for p in (tmp_path / "idx" / "segments").iterdir()}
+
+
+def test_a_reader_keeps_its_snapshot_until_it_refreshes(tmp_path, index, stand_in_encoder):
+    reader = PassageIndex.open(tmp_path / "idx")
+    writer = PassageIndex.open(tmp_path / "idx")
+    writer.add_documents(docs(extra="Zeppelins flew over the harbour in 1912."), stand_in_encoder)
+    writer.remove("choir")
+    terms = question_terms_of("zeppelins")
+    assert reader.lexical_search(terms, 5) == []
+    choir = reader.lexical_search(question_terms_of("choir Bach"), 5)
+    assert choir and reader.passages([r for r, _ in choir]) == []  # removed since: skipped, no error
+    assert reader.refresh() is True
+    assert reader.lexical_search(terms, 5) and "choir" not in reader.documents
+
+
+def test_what_a_killed_change_left_is_never_read_and_is_swept(tmp_path, index, stand_in_encoder):
+    segments = tmp_path / "idx" / "segments"
+    (segments / ".tmp-00000099").mkdir()  # killed while writing a segment
+    (segments / "00000098").mkdir()  # killed after the rename, before the commit
+    reopened = PassageIndex.open(tmp_path / "idx")
+    assert len(reopened.segments()) == 4
+    reopened.add_documents(docs(more="One more note."), stand_in_encoder)
+    assert not (segments / ".tmp-00000099").exists() and not (segments / "00000098").exists()
+
+
+def test_an_empty_document_is_listed_without_a_segment(tmp_path, stand_in_encoder):
+    index = PassageIndex.create(tmp_path / "idx", IndexSettings())
+    index.add_documents(docs(blank=""), stand_in_encoder)
+    assert list(index.documents) == ["blank"] and len(index) == 0 and index.segments() == []
+
+
+def test_merged_postings_equal_postings_built_from_scratch():
+    texts = ["the cat sat on the cat mat", "dogs bark", "a cat and a dog", "mats for dogs"]
+    tokens = tokenize(texts)
+    keep_a, keep_b = np.array([True, False]), np.array([True, True])
+    merged = Postings.merge([(Postings.build(tokens[:2]), keep_a), (Postings.build(tokens[2:]), keep_b)])
+    direct = Postings.build([tokens[0], *tokens[2:]])
+    for name in ("terms", "indptr", "positions", "tf", "lengths"):
+        assert np.array_equal(getattr(merged, name), getattr(direct, name)), name
+
+
+def test_an_ivf_segment_finds_what_flat_search_finds(tmp_path):
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((40, 32)).astype(np.float32)
+    x = centres[rng.integers(0, 40, 4000)] + 0.3 * rng.standard_normal((4000, 32)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    rows = np.arange(1000, 5000)
+    flat, ivf = (VectorSegment.build(x, rows, 32, ivf=kind) for kind in (False, True))
+    ivf.save(tmp_path)
+    ivf = VectorSegment.open(tmp_path, 32)
+    assert ivf.kind == "ivf"
+    hits = total = 0
+    for q in x[:50]:
+        want = set(flat.search(q, 10)[0].tolist())
+        hits += len(want & set(ivf.search(q, 10)[0].tolist()))
+        total += len(want)
+    assert hits / total >= 0.9
+    assert np.abs(ivf.vectors(rows[[0, 3999]]) - x[[0, 3999]]).max() < 0.02
+
+
+def test_terms_are_the_terms_bm25s_gives():
+    import bm25s
+    from bm25s.stopwords import STOPWORDS_EN
+
+    from embeddings.store.terms import STOPWORDS, _stemmer
+
+    assert STOPWORDS == frozenset(STOPWORDS_EN)
+    texts = ["The Running dogs of Zürich ran_fast in 1901!", "Ünïcödé 日本語 — “quoted” it's", "", "a an the"]
+    theirs = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    assert tokenize(texts) == [[t.encode() for t in toks] for toks in theirs]
