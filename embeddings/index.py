@@ -272,7 +272,7 @@ class PassageIndex:
         for seg in self._segments:
             mine = np.flatnonzero((rows >= seg.info.first_row) & (rows <= seg.info.last_row))
             if len(mine):
-                out[mine] = seg.vectors.vectors(rows[mine])
+                out[mine] = seg.vectors.vectors(rows[mine], np.searchsorted(seg.rows, rows[mine]))
         return out
 
     # ---- search --------------------------------------------------------------
@@ -410,11 +410,20 @@ class PassageIndex:
         self.refresh()
         if self.catalog.entry(doc_id) is None:
             raise KeyError(doc_id)
+        self.remove_documents([doc_id])
+
+    def remove_documents(self, doc_ids: list[str]) -> list[str]:
+        """Remove those of ``doc_ids`` the index holds, in one commit; returns them."""
+        self.refresh()
+        present = [d for d in doc_ids if self.catalog.entry(d) is not None]
+        if not present:
+            return []
         self._sweep()
         with self.catalog.transaction() as con:
-            Catalog.remove_documents(con, [doc_id])
+            Catalog.remove_documents(con, present)
             Catalog.set_counter(con, "generation", Catalog.counter(con, "generation") + 1)
         self._read_snapshot()
+        return present
 
     def compact(self) -> int:
         """Merge every segment into one, dropping tombstoned passages; returns
@@ -438,7 +447,8 @@ class PassageIndex:
             new_id = Catalog.counter(con, "next_segment")
         old = [s.info for s in segments]
         if len(rows):
-            vectors = np.vstack([s.vectors.vectors(np.asarray(s.rows)[keep]) for s, keep in zip(segments, keeps)])
+            vectors = np.vstack([s.vectors.vectors(np.asarray(s.rows)[keep], np.flatnonzero(keep))
+                                 for s, keep in zip(segments, keeps)])
             postings = Postings.merge([(s.postings, keep) for s, keep in zip(segments, keeps)])
             kind = self._write_segment(new_id, rows, vectors, postings, self.dimension or vectors.shape[1], ivf)
         with self.catalog.transaction() as con:

@@ -99,6 +99,13 @@ class Assistant:
         return assistant
 
     @classmethod
+    def open_or_create(cls, index_dir: str | Path, settings: Settings | None = None) -> Assistant:
+        """The index folder's assistant; an empty index is created there if there is none."""
+        settings = settings or Settings.from_env()
+        with index_lock(Path(index_dir)):
+            return cls(PassageIndex.open_or_create(Path(index_dir), settings.index), Path(index_dir), settings)
+
+    @classmethod
     def in_memory(cls, settings: Settings | None = None, reader: Reader | None = None) -> Assistant:
         """An assistant over an empty temporary index (evaluation, calibration)."""
         settings = settings or Settings.from_env()

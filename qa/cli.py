@@ -94,6 +94,38 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compact(args: argparse.Namespace) -> int:
+    assistant = _open_assistant(args)
+    merged = assistant.compact()
+    segments = len(assistant.index.segments())
+    print(f"compacted {safe(str(assistant.index_dir))}: {merged} segments merged into {segments};"
+          f" {assistant.info().passages} passages")
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from qa.assistant import Assistant
+    from qa.watching import watch
+
+    roots = [Path(p) for p in args.paths]
+    for root in roots:
+        if not root.exists():
+            raise UserError(f"no such file or folder: {root}")
+    if args.index is None:
+        assistant = _open_assistant(args, _progress_bar("seed corpus"))
+    else:
+        assistant = Assistant.open_or_create(args.index, args.settings)
+    where = safe(str(assistant.index_dir))
+
+    def report(r) -> None:
+        print(f"{where}: {r.summary()}", flush=True)
+
+    print(f"watching {', '.join(safe(str(r)) for r in roots)} for {where} (Ctrl+C stops)", flush=True)
+    watch(assistant, roots, report, follow_links=args.follow_links)
+    print("stopped watching", flush=True)
+    return 0
+
+
 def cmd_remove(args: argparse.Namespace) -> int:
     assistant = _open_assistant(args)
     removed = assistant.remove(args.doc_id)
@@ -330,6 +362,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
                    help=f"operating point: answers below this probability are withheld (default {DEFAULT_THRESHOLD})")
     p.set_defaults(func=cmd_calibrate)
+
+    p = with_index(sub.add_parser("watch", help="keep the index in step with files and folders as they change"))
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--follow-links", action="store_true",
+                   help="follow symbolic links that lead outside the folders named")
+    p.set_defaults(func=cmd_watch)
+
+    p = with_index(sub.add_parser("compact", help="merge the index's segments and drop removed passages"))
+    p.set_defaults(func=cmd_compact)
 
     p = with_index(sub.add_parser("remove", help="drop a document from the index"))
     p.add_argument("doc_id", metavar="DOC", help="the document's id or a path to its file")

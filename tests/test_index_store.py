@@ -148,3 +148,55 @@ def test_kill_9_at_any_point_of_indexing_leaves_a_complete_index(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".idx")) == [".idx.lock"]
     live = {f"{s.id:08d}" for s in PassageIndex.open(index).segments()}
     assert {p.name for p in (index / "segments").iterdir()} == live
+
+
+@pytest.mark.slow
+def test_kill_9_during_remove_and_compact_leaves_a_complete_index(tmp_path):
+    """``qa remove`` and ``qa compact`` killed at random moments: the folder opens
+    with the state before the command or after it, and answers the same."""
+    import random
+    import signal
+    import subprocess
+    import time
+
+    import numpy as np
+
+    from conftest import ROOT
+
+    env = dict(os.environ, QA_CACHE_DIR=str(tmp_path / "cache"), HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    index = tmp_path / "idx"
+    for round_ in range(3):  # three segments
+        folder = tmp_path / f"docs{round_}"
+        folder.mkdir()
+        for n in range(4):
+            (folder / f"d{n}.txt").write_text(f"Set {round_} note {n} on item {n * 7}. " * 40, encoding="utf-8")
+        subprocess.run([sys.executable, "-m", "qa.cli", "index", str(folder), "--index", str(index)],
+                       env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
+
+    def state():
+        opened = PassageIndex.open(index)
+        rows = opened.catalog.all_rows()
+        return set(opened.documents), [p.text for p in opened.iter_passages()], opened.vectors(rows)
+
+    rng = random.Random(11)
+    docs = sorted(PassageIndex.open(index).documents)
+    for round_ in range(8):
+        before_docs, before_texts, before_vectors = state()
+        if round_ % 2:
+            command = ["compact"]
+        else:
+            command = ["remove", docs[round_]]
+        proc = subprocess.Popen([sys.executable, "-m", "qa.cli", *command, "--index", str(index)],
+                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, 3.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        after_docs, after_texts, after_vectors = state()
+        if command[0] == "remove":
+            assert after_docs in (before_docs, before_docs - {docs[round_]}), f"round {round_}"
+        else:  # compaction changes the layout, never the contents
+            assert after_docs == before_docs and after_texts == before_texts
+            assert np.allclose(after_vectors, before_vectors, atol=1e-6)
+    PassageIndex.open(index).compact()  # the next writer sweeps what killed ones left
+    live = {f"{s.id:08d}" for s in PassageIndex.open(index).segments()}
+    assert {p.name for p in (index / "segments").iterdir()} == live

@@ -157,7 +157,8 @@ def test_an_ivf_segment_finds_what_flat_search_finds(tmp_path):
         hits += len(want & set(ivf.search(q, 10)[0].tolist()))
         total += len(want)
     assert hits / total >= 0.9
-    assert np.abs(ivf.vectors(rows[[0, 3999]]) - x[[0, 3999]]).max() < 0.02
+    assert np.abs(ivf.vectors(rows[[0, 3999]], np.array([0, 3999])) - x[[0, 3999]]).max() < 0.02
+    assert np.array_equal(flat.vectors(rows[[5, 7]], np.array([5, 7])), x[[5, 7]])
 
 
 def test_terms_are_the_terms_bm25s_gives():

@@ -98,12 +98,19 @@ class VectorSegment:
         keep = rows[0] >= 0
         return rows[0][keep], scores[0][keep]
 
-    def vectors(self, rows: np.ndarray) -> np.ndarray:
-        """The stored vectors of ``rows`` (decoded, for an IVF segment)."""
-        if self.is_ivf and not self._direct_map:
+    def vectors(self, rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``rows`` (at ``positions`` in the segment),
+        decoded for an IVF segment."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return np.zeros((0, self.dimension), np.float32)
+        if not self.is_ivf:  # an IndexIDMap2 over a flat index: stored in row order
+            flat = self.index.index
+            if len(positions) > flat.ntotal // 8:
+                return flat.reconstruct_n(0, flat.ntotal)[np.asarray(positions)]
+            return np.vstack([flat.reconstruct(int(p)) for p in positions]).astype(np.float32)
+        if not self._direct_map:
             faiss = _faiss()
             faiss.extract_index_ivf(self.index).set_direct_map_type(faiss.DirectMap.Hashtable)
             self._direct_map = True
-        if not len(rows):
-            return np.zeros((0, self.dimension), np.float32)
-        return np.vstack([self.index.reconstruct(int(r)) for r in rows]).astype(np.float32)
+        return self.index.reconstruct_batch(rows).astype(np.float32)
