@@ -51,37 +51,6 @@ class Passage:
     def renumbered(self, passage_id: int) -> Passage:
         return replace(self, passage_id=passage_id)
 
-    def to_dict(self) -> dict:
-        data = {
-            "passage_id": self.passage_id,
-            "doc_id": self.doc_id,
-            "start": self.start,
-            "end": self.end,
-            "text": self.text,
-            "sentences": [list(s) for s in self.sentences],
-        }
-        if self.section:
-            data["section"] = list(self.section)
-        if self.kind != "text":
-            data["kind"] = self.kind
-        if self.page is not None:
-            data["page"] = self.page
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Passage:
-        return cls(
-            passage_id=int(data["passage_id"]),
-            doc_id=data["doc_id"],
-            start=int(data["start"]),
-            end=int(data["end"]),
-            text=data["text"],
-            sentences=tuple((int(a), int(b)) for a, b in data["sentences"]),
-            section=tuple(data.get("section") or ()),
-            kind=data.get("kind", "text"),
-            page=data.get("page"),
-        )
-
 
 @lru_cache(maxsize=1)
 def _segmenter():

@@ -171,3 +171,11 @@ def test_terms_are_the_terms_bm25s_gives():
     texts = ["The Running dogs of Zürich ran_fast in 1901!", "Ünïcödé 日本語 — “quoted” it's", "", "a an the"]
     theirs = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
     assert tokenize(texts) == [[t.encode() for t in toks] for toks in theirs]
+
+
+def test_passage_text_is_exact_whatever_characters_the_document_holds(tmp_path, stand_in_encoder):
+    text = "Zero\x00byte before. Ünïcödé 日本 text, then emoji 🚀 and more words after it."
+    index = PassageIndex.create(tmp_path / "idx", IndexSettings(max_words=4))
+    index.add_documents(docs(odd=text), stand_in_encoder)
+    passages = list(index.iter_passages())
+    assert len(passages) > 1 and all(p.text == text[p.start : p.end] for p in passages)

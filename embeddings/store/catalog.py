@@ -161,7 +161,12 @@ class Catalog:
             f" FROM passages p JOIN documents d ON d.key = p.doc WHERE p.row IN ({marks})",
             tuple(int(r) for r in rows),
         )
-        return {row: _passage(row, doc_id, start, end, text, info) for row, doc_id, start, end, text, info in found}
+        out = {}
+        for row, doc_id, start, end, text, info in found:
+            if len(text) != end - start:  # SQLite's substr stops at a NUL character: slice here
+                text = self._query("SELECT text FROM documents WHERE doc_id = ?", (doc_id,))[0][0][start:end]
+            out[row] = _passage(row, doc_id, start, end, text, info)
+        return out
 
     def all_rows(self) -> np.ndarray:
         return np.array([r for (r,) in self._query("SELECT row FROM passages ORDER BY row")], dtype=np.int64)
