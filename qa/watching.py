@@ -50,9 +50,16 @@ def watch(
     """Apply changes under ``roots`` as they happen, until interrupted (or ``stop_event`` is set)."""
     import watchfiles
 
-    # First, what changed while nobody watched: deleted files, then the rest.
-    on_report(apply_changes(assistant, [*roots, *map(Path, gone_documents(assistant, roots))], follow_links))
-    for events in watchfiles.watch(*roots, stop_event=stop_event, debounce=800, raise_interrupt=False):
+    synced = False
+    # yield_on_timeout: the first (empty) batch comes once the watcher is
+    # running, so the catch-up below cannot miss a change made during it.
+    for events in watchfiles.watch(*roots, stop_event=stop_event, debounce=800, raise_interrupt=False,
+                                   yield_on_timeout=True, rust_timeout=300):
+        if not synced:  # what changed while nobody watched: deleted files, then the rest
+            on_report(apply_changes(assistant, [*roots, *map(Path, gone_documents(assistant, roots))], follow_links))
+            synced = True
+        if not events:
+            continue
         report = apply_changes(assistant, {Path(path) for _, path in events}, follow_links)
         if report.changed:
             on_report(report)

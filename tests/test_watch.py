@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -86,11 +87,13 @@ def test_qa_watch_keeps_answering_while_it_indexes(tmp_path):
     (notes / "harbour.txt").write_text("The harbour of Tromsø opened in 1901.", encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "watch", str(notes), "--index", str(index)],
                             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
     try:
-        assert proc.stdout.readline().startswith("watching")
-        assert "1 added" in proc.stdout.readline()
+        assert lines.get(timeout=120).startswith("watching")
+        assert "1 added" in lines.get(timeout=300)
         (notes / "reactor.txt").write_text("The alpha reactor runs on thorium.", encoding="utf-8")
-        assert "1 added" in proc.stdout.readline()
+        assert "1 added" in lines.get(timeout=120)
         ask = subprocess.run([sys.executable, "-m", "qa.cli", "ask", "What does the alpha reactor run on?",
                               "--index", str(index), "--json"], env=env, cwd=ROOT, capture_output=True, text=True)
         assert ask.returncode == 0 and '"thorium"' in ask.stdout, ask.stdout + ask.stderr
