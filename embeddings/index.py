@@ -312,17 +312,9 @@ class PassageIndex:
         avgdl = self._counters.get("total_length", 0) / max(len(self), 1)
         found: list[tuple[int, float]] = []
         for seg in self._segments:
-            scores = seg.postings.scores(weights, avgdl)
-            if seg.dead is not None:
-                scores[seg.dead] = 0.0
-            if rows is not None:
-                at = seg.positions(np.asarray(rows, dtype=np.int64))
-            else:
-                at = np.flatnonzero(scores > 0)
-            at = at[scores[at] > 0]
-            if len(at) > k:
-                at = at[np.argpartition(-scores[at], k - 1)[:k]]
-            found.extend(zip(np.asarray(seg.rows)[at].tolist(), scores[at].tolist()))
+            among = seg.positions(np.asarray(rows, dtype=np.int64)) if rows is not None else None
+            at, scores = seg.postings.top(weights, avgdl, k, seg.dead, among)
+            found.extend(zip(np.asarray(seg.rows)[at].tolist(), scores.tolist()))
         found.sort(key=lambda item: (-item[1], item[0]))
         return found[:k]
 

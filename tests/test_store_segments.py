@@ -179,3 +179,12 @@ def test_passage_text_is_exact_whatever_characters_the_document_holds(tmp_path, 
     index.add_documents(docs(odd=text), stand_in_encoder)
     passages = list(index.iter_passages())
     assert len(passages) > 1 and all(p.text == text[p.start : p.end] for p in passages)
+
+
+def test_a_scoped_search_ranks_only_its_documents_and_as_bm25_does(index, stand_in_encoder):
+    scope = index.rows_of(["reactor", "harbour"])
+    got = index.lexical_search(question_terms_of("When did the harbour open?"), 50, scope)
+    want = [(r, s) for r, s in brute_force_bm25(index, "When did the harbour open?") if r in set(scope.tolist())]
+    assert [r for r, _ in got] == [r for r, _ in want] and got
+    dense = index.search(stand_in_encoder.encode_query("harbour"), 50, scope)
+    assert {r for r, _ in dense} == set(scope.tolist())

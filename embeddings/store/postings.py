@@ -110,15 +110,48 @@ class Postings:
     def total_length(self) -> int:
         return int(np.asarray(self.lengths, dtype=np.int64).sum())
 
-    def scores(self, weights: dict[bytes, float], avgdl: float) -> np.ndarray:
-        """BM25 of every passage of the segment, given each query term's idf."""
+    def top(self, weights: dict[bytes, float], avgdl: float, k: int,
+            dead: np.ndarray | None = None, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, BM25 scores) of the ``k`` best passages that hold a query
+        term (not ``dead`` ones; only ``among`` positions, when given), given
+        each term's idf. Touches only the terms' postings, never the whole
+        segment: candidates are the postings themselves, and since a passage
+        occurs once per term, the best ``k × terms`` postings hold the best
+        ``k`` passages."""
         acc = np.zeros(len(self), dtype=np.float32)
-        norm = K1 * (1.0 - B + B * np.asarray(self.lengths, dtype=np.float32) / max(avgdl, 1e-9))
+        hits = []
         for term, idf in weights.items():
             lo, hi = self._slice(term)
             if hi == lo:
                 continue
-            pos = np.asarray(self.positions[lo:hi], dtype=np.int64)
+            pos = np.asarray(self.positions[lo:hi])
             tf = np.asarray(self.tf[lo:hi], dtype=np.float32)
-            acc[pos] += idf * tf * (K1 + 1.0) / (tf + norm[pos])
-        return acc
+            norm = self._norms(avgdl)[pos]
+            acc[pos] += idf * tf * (K1 + 1.0) / (tf + norm)
+            hits.append(pos)
+        if not hits:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        if dead is not None:
+            acc[dead] = 0.0
+        if among is not None:
+            candidates = np.asarray(among, dtype=np.int64)
+            limit = k
+        else:
+            candidates = np.concatenate(hits) if len(hits) > 1 else hits[0]
+            limit = k * len(hits)
+        if len(candidates) > limit:
+            candidates = candidates[np.argpartition(-acc[candidates], limit - 1)[:limit]]
+        candidates = np.unique(candidates)
+        scores = acc[candidates]
+        keep = scores > 0
+        candidates, scores = candidates[keep], scores[keep]
+        best = np.argsort(-scores, kind="stable")[:k]
+        return candidates[best].astype(np.int64), scores[best]
+
+    def _norms(self, avgdl: float) -> np.ndarray:
+        """BM25's length normalisation per passage, for this average length (cached)."""
+        cached = getattr(self, "_norm_cache", None)
+        if cached is None or cached[0] != avgdl:
+            norms = K1 * (1.0 - B + B * np.asarray(self.lengths, dtype=np.float32) / max(avgdl, 1e-9))
+            cached = self._norm_cache = (avgdl, norms)
+        return cached[1]
