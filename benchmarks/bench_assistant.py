@@ -81,10 +81,10 @@ def main() -> None:
     ours_times, bare_times = [], []
     for _ in range(args.repeats):
         t0 = time.perf_counter()
-        index = PassageIndex(settings)
+        index = PassageIndex.temporary(settings)  # a real folder: the store's writes count
         index.add_documents(docs, encoder)
         ours_times.append(time.perf_counter() - t0)
-        texts = [p.text for p in index.passages]
+        texts = [p.embed_text for p in index.iter_passages()]
         t0 = time.perf_counter()
         model.encode(texts, batch_size=64, normalize_embeddings=True)
         bare_times.append(time.perf_counter() - t0)

@@ -25,3 +25,12 @@ def test_bench_scale_runs_at_10k_passages():
     assert keys <= set(result) and result["passages"] == 10000
     assert result["segments"][0] == "flat:10000" and result["segments_after_compact"] == 1
     assert all(result[k] > 0 for k in keys)
+
+
+@pytest.mark.slow
+def test_bench_assistant_runs():
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_assistant.py"), "--docs", "3",
+                           "--questions", "3", "--repeats", "1"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout[done.stdout.index("{"):])
+    assert result["documents"] == 3 and result["passages"] > 3 and result["indexing_throughput_ratio"] > 0
