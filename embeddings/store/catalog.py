@@ -94,27 +94,24 @@ class Catalog:
     def close(self) -> None:
         self._con.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self):
         """One write transaction: everything in it commits together, or nothing does."""
+        return self._within("BEGIN IMMEDIATE")
+
+    def snapshot(self):
+        """Several reads that see one state, however writers move on meanwhile."""
+        return self._within("BEGIN")
+
+    @contextmanager
+    def _within(self, begin: str) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._con.execute("BEGIN IMMEDIATE")
+            self._con.execute(begin)
             try:
                 yield self._con
             except BaseException:
                 self._con.execute("ROLLBACK")
                 raise
             self._con.execute("COMMIT")
-
-    @contextmanager
-    def snapshot(self) -> Iterator[sqlite3.Connection]:
-        """Several reads that see one state, however writers move on meanwhile."""
-        with self._lock:
-            self._con.execute("BEGIN")
-            try:
-                yield self._con
-            finally:
-                self._con.execute("COMMIT")
 
     def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:
