@@ -188,3 +188,17 @@ def test_a_scoped_search_ranks_only_its_documents_and_as_bm25_does(index, stand_
     assert [r for r, _ in got] == [r for r, _ in want] and got
     dense = index.search(stand_in_encoder.encode_query("harbour"), 50, scope)
     assert {r for r, _ in dense} == set(scope.tolist())
+
+
+def test_searching_leaves_the_openmp_thread_count_as_it_was(index, stand_in_encoder):
+    """torch shares OpenMP with FAISS: a search that left one thread behind
+    would make every later embedding single-threaded."""
+    import faiss
+
+    from embeddings.store import vectors
+
+    vectors._faiss.cache_clear()  # as in a new process
+    faiss.omp_set_num_threads(2)
+    index.add_documents(docs(extra="Zeppelins flew over the harbour in 1912."), stand_in_encoder)
+    index.search(stand_in_encoder.encode_query("harbour"), 5)
+    assert faiss.omp_get_max_threads() == 2

@@ -13,8 +13,10 @@ tenth of its lists for recall@10 ≥ 0.97. Files are opened memory-mapped, never
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -31,11 +33,24 @@ TRAIN_PER_LIST = 40
 
 @lru_cache(maxsize=1)
 def _faiss():
-    """FAISS with one thread: a single query gets slower, not faster, with OpenMP's threads."""
     import faiss
 
-    faiss.omp_set_num_threads(1)
     return faiss
+
+
+@contextmanager
+def _threads(n: int) -> Iterator[None]:
+    """Run FAISS with ``n`` OpenMP threads, then restore the count: one thread
+    for a single query (OpenMP's threads make it slower, not faster), all
+    cores for training. Restored because torch shares the OpenMP runtime: a
+    count left at 1 would make every later embedding single-threaded."""
+    faiss = _faiss()
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(n)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def nlist_for(n: int) -> int:
@@ -75,12 +90,9 @@ class VectorSegment:
             if len(vectors) > nlist * TRAIN_PER_LIST:
                 pick = np.random.default_rng(0).choice(len(vectors), nlist * TRAIN_PER_LIST, replace=False)
                 sample = vectors[np.sort(pick)]
-            faiss.omp_set_num_threads(os.cpu_count() or 1)  # training is a batch job: use the cores
-            try:
+            with _threads(os.cpu_count() or 1):  # training is a batch job: use the cores
                 index.train(sample)
                 index.add_with_ids(vectors, rows)
-            finally:
-                faiss.omp_set_num_threads(1)
             set_nprobe(index)
         else:
             index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
@@ -102,7 +114,8 @@ class VectorSegment:
         """(rows, scores) of the ``k`` nearest, best first."""
         if k <= 0 or self.index.ntotal == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        scores, rows = self.index.search(vector.reshape(1, -1).astype(np.float32), min(k, self.index.ntotal))
+        with _threads(1):
+            scores, rows = self.index.search(vector.reshape(1, -1).astype(np.float32), min(k, self.index.ntotal))
         keep = rows[0] >= 0
         return rows[0][keep], scores[0][keep]
 
