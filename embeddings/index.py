@@ -40,7 +40,6 @@ from embeddings.store.folder import (
     check_target,
     create_folder,
     fsync_tree,
-    is_index_dir,
     read_manifest,
 )
 from embeddings.store.postings import Postings
@@ -49,7 +48,7 @@ from embeddings.store.vectors import IVF_MIN_PASSAGES, VectorSegment
 
 __all__ = [
     "FORMAT_VERSION", "MANIFEST_FILE", "IndexStoreError", "PassageIndex", "SyncReport",
-    "check_target", "is_index_dir",
+    "check_target",
 ]
 
 ProgressFn = Callable[[int, int], None]
@@ -163,16 +162,18 @@ class PassageIndex:
         except (OSError, ValueError, KeyError, RuntimeError, sqlite3.Error) as exc:
             raise IndexStoreError(f"index at {directory} is damaged: {_one_line(exc)}") from None
 
-    load = open
-
     @classmethod
     def create(cls, directory: Path | str, settings: IndexSettings) -> PassageIndex:
         """A new, empty index folder (the target must be new or an empty folder)."""
         directory = Path(directory)
         if check_target(directory):
             raise IndexStoreError(f"{directory} already holds an index")
-        create_folder(directory, settings, lambda tmp: Catalog.create(tmp / CATALOG_FILE, None).close())
-        return cls(directory, settings)
+        return cls._create(directory, settings)
+
+    @classmethod
+    def _create(cls, directory: Path, settings: IndexSettings, owner: object | None = None) -> PassageIndex:
+        create_folder(directory, settings, lambda tmp: Catalog.create(tmp / CATALOG_FILE).close())
+        return cls(directory, settings, _owner=owner)
 
     @classmethod
     def open_or_create(cls, directory: Path | str, settings: IndexSettings) -> PassageIndex:
@@ -184,9 +185,7 @@ class PassageIndex:
     def temporary(cls, settings: IndexSettings) -> PassageIndex:
         """An index in a private temporary folder, deleted with the object (evaluation, tests)."""
         parent = Path(tempfile.mkdtemp(prefix="cited-qa-index-"))
-        owner = _TemporaryFolder(parent)
-        create_folder(parent / "index", settings, lambda tmp: Catalog.create(tmp / CATALOG_FILE, None).close())
-        return cls(parent / "index", settings, _owner=owner)
+        return cls._create(parent / "index", settings, owner=_TemporaryFolder(parent))
 
     def close(self) -> None:
         self.catalog.close()
@@ -197,7 +196,7 @@ class PassageIndex:
             with self.catalog.snapshot() as con:
                 infos = Catalog.read_segments(con)
                 tombstones = Catalog.read_tombstones(con)
-                counters = dict(con.execute("SELECT key, value FROM meta").fetchall())
+                counters = Catalog.read_counters(con)
             self.dimension = int(counters.get("dimension", 0)) or None
             try:
                 segments = [self._open_segment(info, tombstones) for info in infos]
@@ -367,9 +366,8 @@ class PassageIndex:
             at += len(passages)
         segment = None
         if len(texts):
-            segment = SegmentInfo(counters["next_segment"], len(texts), int(rows[0]), int(rows[-1]), "")
-            kind = self._write_segment(segment.id, rows, vectors, Postings.build(token_lists), dimension)
-            segment = SegmentInfo(segment.id, segment.passages, segment.first_row, segment.last_row, kind)
+            kind = self._write_segment(counters["next_segment"], rows, vectors, Postings.build(token_lists), dimension)
+            segment = SegmentInfo(counters["next_segment"], len(texts), int(rows[0]), int(rows[-1]), kind)
         with self.catalog.transaction() as con:
             Catalog.remove_documents(con, replaced)
             Catalog.add_documents(con, new)
@@ -383,7 +381,7 @@ class PassageIndex:
         self._merge_small_segments()
 
     def _write_segment(self, segment_id: int, rows: np.ndarray, vectors: np.ndarray,
-                       postings: Postings, dimension: int, ivf: bool | None = None) -> str:
+                       postings: Postings, dimension: int) -> str:
         """Write a segment's files under a temporary name, then rename it into
         place; only the catalog's commit makes it live."""
         final = self._segment_dir(segment_id)
@@ -392,17 +390,15 @@ class PassageIndex:
         tmp.mkdir(parents=True)
         np.save(tmp / ROWS_FILE, rows.astype(np.int64))
         postings.save(tmp)
-        segment = VectorSegment.build(vectors, rows, dimension, ivf=ivf)
+        segment = VectorSegment.build(vectors, rows, dimension)
         segment.save(tmp)
         fsync_tree(tmp)
         tmp.rename(final)
         return segment.kind
 
     def remove(self, doc_id: str) -> None:
-        self.refresh()
-        if self.catalog.entry(doc_id) is None:
+        if not self.remove_documents([doc_id]):
             raise KeyError(doc_id)
-        self.remove_documents([doc_id])
 
     def remove_documents(self, doc_ids: list[str]) -> list[str]:
         """Remove those of ``doc_ids`` the index holds, in one commit; returns them."""
@@ -422,14 +418,14 @@ class PassageIndex:
         the segments merged. Costs the whole library: run it now and then
         (``qa compact``), not on every change."""
         self.refresh()
-        return self._merge(self._segments, ivf=None)
+        return self._merge(self._segments)
 
     def _merge_small_segments(self) -> None:
         small = [s for s in self._segments if s.info.passages < IVF_MIN_PASSAGES]
         if len(small) > MAX_SMALL_SEGMENTS:
-            self._merge(small, ivf=None)
+            self._merge(small)
 
-    def _merge(self, segments: list[Segment], ivf: bool | None) -> int:
+    def _merge(self, segments: list[Segment]) -> int:
         if not segments or (len(segments) == 1 and segments[0].dead is None):
             return 0
         self._sweep()
@@ -442,7 +438,7 @@ class PassageIndex:
             vectors = np.vstack([s.vectors.vectors(np.asarray(s.rows)[keep], np.flatnonzero(keep))
                                  for s, keep in zip(segments, keeps)])
             postings = Postings.merge([(s.postings, keep) for s, keep in zip(segments, keeps)])
-            kind = self._write_segment(new_id, rows, vectors, postings, self.dimension or vectors.shape[1], ivf)
+            kind = self._write_segment(new_id, rows, vectors, postings, self.dimension or vectors.shape[1])
         with self.catalog.transaction() as con:
             Catalog.drop_segments(con, old)
             if len(rows):

@@ -81,14 +81,14 @@ class Catalog:
         self._con.execute("PRAGMA synchronous=FULL")
 
     @classmethod
-    def create(cls, path: Path, dimension: int | None) -> Catalog:
+    def create(cls, path: Path) -> Catalog:
+        """An empty catalog; the dimension is recorded by the first add."""
         catalog = cls(path)
         with catalog.transaction() as con:
             for statement in _SCHEMA.strip().split(";"):
                 if statement.strip():
                     con.execute(statement)
             con.executemany("INSERT OR IGNORE INTO meta VALUES (?, 0)", [(k,) for k in COUNTERS])
-            con.execute("UPDATE meta SET value = ? WHERE key = 'dimension'", (dimension or 0,))
         return catalog
 
     def close(self) -> None:
@@ -119,7 +119,12 @@ class Catalog:
 
     # ---- reading -----------------------------------------------------------
     def counters(self) -> dict[str, int]:
-        return dict(self._query("SELECT key, value FROM meta"))
+        with self.snapshot() as con:
+            return self.read_counters(con)
+
+    @staticmethod
+    def read_counters(con: sqlite3.Connection) -> dict[str, int]:
+        return dict(con.execute("SELECT key, value FROM meta").fetchall())
 
     def generation(self) -> int:
         rows = self._query("SELECT value FROM meta WHERE key = 'generation'")

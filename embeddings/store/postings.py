@@ -92,10 +92,6 @@ class Postings:
     def open(cls, folder: Path) -> Postings:
         return cls(**{name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _FILES})
 
-    @staticmethod
-    def files() -> list[str]:
-        return [f"{name}.npy" for name in _FILES]
-
     # ---- reading ---------------------------------------------------------
     def _slice(self, term: bytes) -> tuple[int, int]:
         i = int(np.searchsorted(self.terms, term))
@@ -106,9 +102,6 @@ class Postings:
     def df(self, term: bytes) -> int:
         lo, hi = self._slice(term)
         return hi - lo
-
-    def total_length(self) -> int:
-        return int(np.asarray(self.lengths, dtype=np.int64).sum())
 
     def top(self, weights: dict[bytes, float], avgdl: float, k: int,
             dead: np.ndarray | None = None, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
