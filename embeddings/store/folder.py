@@ -32,16 +32,13 @@ def is_index_dir(directory: Path) -> bool:
 def check_target(directory: Path) -> bool:
     """Make sure ``directory`` can hold an index before any work is done for
     it: refuse a file, a path below a file, or a folder with other things in
-    it; clear what an interrupted creation left. True if an index is there."""
+    it. True if an index is there. Readers call it too, so it changes nothing."""
     directory = Path(directory)
     for parent in directory.parents:
         if parent.exists() and not parent.is_dir():
             raise IndexStoreError(f"cannot keep an index at {directory}: {parent} is a file")
     if directory.exists() and not directory.is_dir():
         raise IndexStoreError(f"cannot keep an index at {directory}: it is a file")
-    if directory.parent.is_dir():
-        for leftover in directory.parent.glob(f".{directory.name}.tmp-*"):
-            shutil.rmtree(leftover, ignore_errors=True)
     if is_index_dir(directory):
         return True
     if directory.is_dir() and any(directory.iterdir()):
@@ -88,8 +85,13 @@ def validate_manifest(manifest: object, path: Path) -> None:
 
 def create_folder(directory: Path, settings: IndexSettings, init) -> None:
     """Create an index folder whole or not at all: built beside the target,
-    then renamed into place (over an empty folder, keeping its mode)."""
+    then renamed into place (over an empty folder, keeping its mode). What an
+    interrupted creation left beside it goes first: creators hold the
+    folder's lock, so no other creation owns it (a reader must never sweep
+    it: it could be a creation in progress)."""
     directory.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in directory.parent.glob(f".{directory.name}.tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
     os.chmod(tmp, directory.stat().st_mode & 0o7777 if directory.exists() else 0o777 & ~_umask())
     try:
