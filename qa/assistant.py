@@ -93,9 +93,8 @@ class Assistant:
             return assistant
         check_target(target)  # a file, a folder of other things: refused before any work
         reading = read_documents(list(paths), follow_links)
-        with index_lock(target):
-            assistant = cls(PassageIndex.open_or_create(target, settings.index), target, settings)
-            assistant._add_reading(reading, progress)
+        assistant = cls.open_or_create(target, settings)
+        assistant._add_reading(reading, progress)  # under the lock, from the last commit
         return assistant
 
     @classmethod
@@ -166,6 +165,11 @@ class Assistant:
                 doc_id = resolved
             self.index.remove(doc_id)
         return doc_id
+
+    def remove_documents(self, doc_ids: list[str]) -> list[str]:
+        """Drop those of ``doc_ids`` the index holds, in one commit; returns them."""
+        with self._writing():
+            return self.index.remove_documents(doc_ids)
 
     def compact(self) -> int:
         """Merge the index's segments and drop removed passages (``qa compact``); returns segments merged."""

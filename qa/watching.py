@@ -35,8 +35,7 @@ def apply_changes(assistant: Assistant, changed: Iterable[Path], follow_links: b
     report = assistant.add(present, follow_links=follow_links) if present else SyncReport()
     gone = [p for p in changed if not p.exists()]
     if gone:
-        with assistant._writing():
-            report.removed = assistant.index.remove_documents(gone_documents(assistant, gone))
+        report.removed = assistant.remove_documents(gone_documents(assistant, gone))
     return report
 
 
