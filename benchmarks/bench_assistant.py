@@ -8,7 +8,13 @@
   the same passage texts (ratio = bare time / our time; goal >= 0.9);
 * ask: warm ``Assistant.ask`` p50/p95 over N questions, against retrieval
   alone (``Assistant.retrieve``) on the same questions;
-* cold start: ``qa ask`` as a new process, start to answer, on a built index.
+* cold start: ``qa ask`` as a new process, start to answer, on a built index;
+* splitting: with ``--split-mb N``, one N-MB text file (SQuAD train contexts
+  as paragraphs) read and chunked into passages (sentence splitting included),
+  in characters per second, against the characters per second of bare
+  encoding above: splitting must keep pace with the encoder.
+
+    .venv/bin/python benchmarks/bench_assistant.py --docs 260 --split-mb 50
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from embeddings.chunking import split_sentences  # noqa: E402
+from embeddings.chunking import chunk_document, split_sentences  # noqa: E402
 from embeddings.documents import document_from_text, read_documents  # noqa: E402
 
 QUESTION_STEMS = [
@@ -54,6 +60,30 @@ def synthetic_corpus(n_docs: int, seed: int = 0):
     return docs
 
 
+def split_speed(megabytes: float, workdir: Path, max_words: int, overlap: int) -> dict:
+    """Read and chunk one big text file, as ``qa index`` would."""
+    import gzip
+
+    squad = json.load(gzip.open(ROOT.parent / "shared" / "squad" / "train-v1.1.json.gz"))["data"]
+    paragraphs = [p["context"] for article in squad for p in article["paragraphs"]]
+    target = int(megabytes * 1_000_000)
+    parts, size, i = [], 0, 0
+    while size < target:
+        parts.append(paragraphs[i % len(paragraphs)])
+        size += len(parts[-1]) + 2
+        i += 1
+    path = workdir / "big.txt"
+    path.write_text("\n\n".join(parts), encoding="utf-8")
+    t0 = time.perf_counter()
+    (document,) = read_documents([path]).documents
+    read_s = time.perf_counter() - t0
+    passages = chunk_document(document, max_words, overlap)
+    total = time.perf_counter() - t0
+    return {"file_mb": round(path.stat().st_size / 1e6, 1), "passages": len(passages),
+            "read_seconds": round(read_s, 1), "read_and_split_seconds": round(total, 1),
+            "chars_per_second": round(len(document.text) / total)}
+
+
 def percentile(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
@@ -64,6 +94,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=400)
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--split-mb", type=float, default=0, help="also time splitting one file this large")
     args = parser.parse_args()
 
     from embeddings.encoder import Encoder, load_model
@@ -129,6 +160,12 @@ def main() -> None:
         "reader": assistant.info().reader,
         "cold_start_seconds_median": round(statistics.median(colds), 2),
     }
+    if args.split_mb:
+        encode_cps = sum(len(t) for t in texts) / bare
+        with tempfile.TemporaryDirectory() as work:
+            split = split_speed(args.split_mb, Path(work), settings.max_words, settings.overlap)
+        result["splitting"] = {**split, "bare_encode_chars_per_second": round(encode_cps),
+                               "split_over_encode_speed": round(split["chars_per_second"] / encode_cps, 1)}
     print(json.dumps(result, indent=2))
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from itertools import groupby
 from functools import lru_cache
+from itertools import groupby
+from typing import Callable
 
 from embeddings.documents import Document
 from embeddings.offsets import Block
@@ -149,12 +150,15 @@ def chunk_document(
     max_words: int = 100,
     overlap: int = 1,
     first_id: int = 0,
+    progress: Callable[[int], None] | None = None,
 ) -> list[Passage]:
     """Group whole units (sentences, rows, lines) of consecutive blocks that share
     kind, section and page into passages of at most ``max_words`` words.
 
     A single unit longer than the budget becomes its own passage. The
-    ``overlap`` last units of a passage open the next one.
+    ``overlap`` last units of a passage open the next one. ``progress`` is
+    told the character offset reached after each block: splitting a large
+    file into sentences takes minutes, and a person should see it move.
     """
     if max_words < 1:
         raise ValueError("max_words must be at least 1")
@@ -165,7 +169,11 @@ def chunk_document(
     for (kind, section, page), group in groupby(
         document_blocks(document), key=lambda b: (b.kind, b.section, b.page)
     ):
-        units = [u for block in group for u in _units(text, block)]
+        units = []
+        for block in group:
+            units.extend(_units(text, block))
+            if progress is not None:
+                progress(block.end)
         for window in _windows(text, units, max_words, overlap):
             start, end = window[0][0], window[-1][1]
             passages.append(

@@ -18,6 +18,7 @@ from embeddings.files import PathError, Skipped, file_id, scan
 from embeddings.formats import SUPPORTED_SUFFIXES, FormatError, Parsed, parse
 from embeddings.formats.text import parse_text
 from embeddings.offsets import Block, SourceMap
+from embeddings.progress import READING, StageProgress
 
 
 class DocumentError(ValueError):
@@ -182,7 +183,9 @@ class Reading:
     warnings: list[Skipped] = field(default_factory=list)
 
 
-def read_documents(paths: list[Path | str], follow_links: bool = False) -> Reading:
+def read_documents(
+    paths: list[Path | str], follow_links: bool = False, progress: StageProgress | None = None
+) -> Reading:
     """Read files and folders. A file named directly that cannot be read is a
     `DocumentError`; one found in a folder is skipped with its reason."""
     try:
@@ -191,7 +194,9 @@ def read_documents(paths: list[Path | str], follow_links: bool = False) -> Readi
         raise DocumentError(str(exc)) from None
     named = {Path(p).resolve() for p in paths if Path(p).is_file()}
     reading = Reading(skipped=list(found.skipped))
-    for file, resolved in found.files:
+    for done, (file, resolved) in enumerate(found.files):
+        if progress is not None and (done or len(found.files) > 1):  # one bad file: just its error
+            progress(READING, done, len(found.files))
         try:
             document, warnings = read_document(file)
         except DocumentError as exc:
@@ -201,6 +206,8 @@ def read_documents(paths: list[Path | str], follow_links: bool = False) -> Readi
             continue
         reading.documents.append(document)
         reading.warnings.extend(Skipped(str(file), w) for w in warnings)
+    if progress is not None:
+        progress(READING, len(found.files), len(found.files))
     if not reading.documents and not named:
         listed = "; ".join(f"{s.path}: {s.reason}" for s in reading.skipped[:3])
         raise DocumentError(

@@ -100,6 +100,8 @@ class Encoder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         step = batch_size * 4
+        if progress:  # before the model loads, which takes seconds
+            progress(0, len(order))
         for lo in range(0, len(order), step):
             idx = order[lo : lo + step]
             vecs = self.model.encode(

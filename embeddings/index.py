@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from math import log
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 
@@ -30,6 +30,7 @@ from embeddings.chunking import Passage, chunk_document
 from embeddings.documents import Document
 from embeddings.encoder import Encoder
 from embeddings.files import Skipped
+from embeddings.progress import EMBEDDING, SPLITTING, StageProgress
 from embeddings.settings import IndexSettings
 from embeddings.store.catalog import CATALOG_FILE, Catalog, DocumentEntry, NewDocument, SegmentInfo
 from embeddings.store.folder import (
@@ -51,7 +52,6 @@ __all__ = [
     "check_target",
 ]
 
-ProgressFn = Callable[[int, int], None]
 #: Small segments are merged once there are more than this many.
 MAX_SMALL_SEGMENTS = 8
 ROWS_FILE = "rows.npy"
@@ -296,7 +296,7 @@ class PassageIndex:
         return found[:k]
 
     def df(self, term: bytes) -> int:
-        return sum(seg.postings.df(term) for seg in self._segments)
+        return sum(seg.postings.frequency(term) for seg in self._segments)
 
     def idf(self, term: bytes) -> float:
         """BM25's idf over the whole library; a term it never uses weighs the most."""
@@ -319,7 +319,7 @@ class PassageIndex:
 
     # ---- changes (the caller holds the folder's lock) -------------------------
     def add_documents(
-        self, documents: list[Document], encoder: Encoder, progress: ProgressFn | None = None
+        self, documents: list[Document], encoder: Encoder, progress: StageProgress | None = None
     ) -> SyncReport:
         """Add new documents and re-embed changed ones; unchanged ones cost nothing.
         One new segment and one commit."""
@@ -336,13 +336,27 @@ class PassageIndex:
             todo.append(doc)
         if not todo:
             return report
-        chunks = [chunk_document(doc, self.settings.max_words, self.settings.overlap) for doc in todo]
+        chunks = self._chunk(todo, progress)
         texts = [p.embed_text for passages in chunks for p in passages]
-        vectors = encoder.encode(texts, progress=progress) if texts else None
+        embedded = (lambda done, total: progress(EMBEDDING, done, total)) if progress else None
+        vectors = encoder.encode(texts, progress=embedded) if texts else None
         dimension = self.dimension or (encoder.dimension if texts else 0)
         self._write(todo, chunks, texts, vectors, dimension, replaced=report.updated)
         report.embedded_passages = len(texts)
         return report
+
+    def _chunk(self, documents: list[Document], progress: StageProgress | None) -> list[list[Passage]]:
+        total = sum(len(doc.text) for doc in documents)
+        chunks, before = [], 0
+        if progress is not None:
+            progress(SPLITTING, 0, total)
+        for doc in documents:
+            told = (lambda reached, base=before: progress(SPLITTING, base + reached, total)) if progress else None
+            chunks.append(chunk_document(doc, self.settings.max_words, self.settings.overlap, progress=told))
+            before += len(doc.text)
+        if progress is not None:
+            progress(SPLITTING, total, total)
+        return chunks
 
     def add_encoded(self, documents: list[Document], chunks: list[list[Passage]], vectors: np.ndarray) -> None:
         """Add documents whose passages were already chunked and embedded (benchmarks, other indexers)."""

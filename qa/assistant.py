@@ -14,11 +14,12 @@ import shutil
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 
 from embeddings.documents import Document, Reading, read_documents
+from embeddings.progress import StageProgress
 from embeddings.files import file_id
 from embeddings.encoder import Encoder
 from embeddings.index import IndexStoreError, PassageIndex, SyncReport, check_target
@@ -37,7 +38,6 @@ from qa.reader import ExtractiveReader, Reader
 from qa.retrieval import Retriever
 from qa.settings import Settings
 
-ProgressFn = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Assistant:
         paths: list[str | Path],
         index_dir: str | Path | None = None,
         settings: Settings | None = None,
-        progress: ProgressFn | None = None,
+        progress: StageProgress | None = None,
         follow_links: bool = False,
     ) -> Assistant:
         """Index files/folders; with ``index_dir`` the index is also saved there
@@ -92,7 +92,7 @@ class Assistant:
             assistant.add(paths, progress, follow_links)
             return assistant
         check_target(target)  # a file, a folder of other things: refused before any work
-        reading = read_documents(list(paths), follow_links)
+        reading = read_documents(list(paths), follow_links, progress)
         assistant = cls.open_or_create(target, settings)
         assistant._add_reading(reading, progress)  # under the lock, from the last commit
         return assistant
@@ -115,13 +115,13 @@ class Assistant:
         return cls(PassageIndex.open(index_dir), Path(index_dir), settings)
 
     @classmethod
-    def default(cls, settings: Settings | None = None, progress: ProgressFn | None = None) -> Assistant:
+    def default(cls, settings: Settings | None = None, progress: StageProgress | None = None) -> Assistant:
         """The user's default library: the shipped seed corpus (indexed into the
         user cache on first use, refreshed if it changed; unchanged documents
         cost no embedding) plus whatever ``qa index`` added to it."""
         settings = settings or Settings.from_env()
         index_dir = settings.default_index_dir
-        documents = read_documents([settings.corpus_dir]).documents
+        documents = read_documents([settings.corpus_dir], progress=progress).documents
         with index_lock(index_dir):
             try:
                 index = PassageIndex.open_or_create(index_dir, settings.index)
@@ -134,20 +134,20 @@ class Assistant:
 
     # ---- corpus ---------------------------------------------------------
     def add(
-        self, paths: list[str | Path], progress: ProgressFn | None = None, follow_links: bool = False
+        self, paths: list[str | Path], progress: StageProgress | None = None, follow_links: bool = False
     ) -> SyncReport:
         """Index more files or folders (changed ones are re-embedded, unchanged
         ones cost nothing); the report lists the files left out and why."""
-        return self._add_reading(read_documents(list(paths), follow_links), progress)
+        return self._add_reading(read_documents(list(paths), follow_links, progress), progress)
 
-    def _add_reading(self, reading: Reading, progress: ProgressFn | None) -> SyncReport:
+    def _add_reading(self, reading: Reading, progress: StageProgress | None) -> SyncReport:
         report = self.add_documents(reading.documents, progress)
         report.skipped = reading.skipped
         report.warnings = reading.warnings
         return report
 
     def add_documents(
-        self, documents: list[Document], progress: ProgressFn | None = None
+        self, documents: list[Document], progress: StageProgress | None = None
     ) -> SyncReport:
         """``add`` for documents already in memory (evaluation, calibration)."""
         with self._writing():

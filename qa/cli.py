@@ -38,18 +38,34 @@ def _progress_bar(desc: str, unit: str = "passage"):
     def update(done: int, total: int) -> None:
         if not sys.stderr.isatty():
             step = max(1, total // 10)
-            if done >= total or done // step > state.get("last", -1):
+            if (done >= total and not state.get("finished")) or done // step > state.get("last", -1):
                 state["last"] = done // step
-                print(f"{desc}: {done}/{total} {unit}s", file=sys.stderr, flush=True)
+                state["finished"] = done >= total
+                print(f"{desc}: {done:,}/{total:,} {unit}s", file=sys.stderr, flush=True)
             return
         from tqdm import tqdm
 
         bar = state.get("bar")
         if bar is None:
-            bar = state["bar"] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr)
+            bar = state["bar"] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, unit_scale=True)
         bar.update(done - bar.n)
         if done >= total:
             bar.close()
+
+    return update
+
+
+def _stage_bars(prefix: str = ""):
+    """``progress(stage, done, total)`` for indexing: one bar (or plain lines)
+    per stage, reading files, splitting characters, embedding passages."""
+    from embeddings.progress import UNITS
+
+    bars: dict[str, object] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            bars[stage] = _progress_bar(f"{prefix}{stage}", UNITS.get(stage, "item"))
+        bars[stage](done, total)
 
     return update
 
@@ -68,11 +84,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
     target = Path(args.index) if args.index else settings.default_index_dir
     if args.index is None:
-        assistant = _open_assistant(args, _progress_bar("seed corpus"))
-        report = assistant.add(args.paths, progress=_progress_bar("embedding"), follow_links=args.follow_links)
+        assistant = _open_assistant(args, _stage_bars("seed corpus: "))
+        report = assistant.add(args.paths, progress=_stage_bars(), follow_links=args.follow_links)
     else:
         assistant = Assistant.from_paths(
-            args.paths, target, settings, progress=_progress_bar("embedding"),
+            args.paths, target, settings, progress=_stage_bars(),
             follow_links=args.follow_links,
         )
         report = assistant.last_report
@@ -112,7 +128,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         if not root.exists():
             raise UserError(f"no such file or folder: {root}")
     if args.index is None:
-        assistant = _open_assistant(args, _progress_bar("seed corpus"))
+        assistant = _open_assistant(args, _stage_bars("seed corpus: "))
     else:
         assistant = Assistant.open_or_create(args.index, args.settings)
     where = safe(str(assistant.index_dir))
@@ -285,7 +301,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         limit=args.limit,
         gold_paragraph=args.gold_paragraph,
         progress=None if args.json else _progress_bar("questions", unit="question"),
-        index_progress=None if args.json else _progress_bar("indexing"),
+        index_progress=None if args.json else _stage_bars(),
     )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))

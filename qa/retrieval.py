@@ -2,10 +2,15 @@
 
 Dense vectors catch paraphrase, BM25 catches rare exact words (names, "car");
 reciprocal rank fusion (Cormack et al. 2009) needs no score calibration
-between the two.
+between the two. The two searches run side by side: BM25 in a worker
+thread while the question is embedded and FAISS searched (both release the
+GIL in their heavy parts), so a question costs the slower of the two, not
+their sum.
 """
 
 from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -32,6 +37,12 @@ class Retriever:
     def __init__(self, index: PassageIndex, encoder: Encoder):
         self.index = index
         self.encoder = encoder
+        self._lexical_worker: ThreadPoolExecutor | None = None
+
+    def _lexical(self, query: str, depth: int, rows: np.ndarray | None) -> Future:
+        if self._lexical_worker is None:
+            self._lexical_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25")
+        return self._lexical_worker.submit(self.index.lexical_search, question_terms_of(query), depth, rows)
 
     def evidence(self, question: str, passages: list[Passage]) -> list[RetrievedPassage]:
         """Given passages (e.g. a question's own paragraph) with the evidence a
@@ -57,17 +68,18 @@ class Retriever:
         if not len(self.index) or k <= 0 or (rows is not None and not len(rows)):
             return []
         depth = max(4 * k, 20)
+        if mode not in ("hybrid", "dense", "lexical"):
+            raise ValueError(f"unknown retrieval mode {mode!r}")
         dense: list[tuple[int, float]] = []
         lexical: list[tuple[int, float]] = []
         vector = None
+        pending = self._lexical(query, depth, rows) if mode in ("hybrid", "lexical") else None
         if mode in ("hybrid", "dense"):
             vector = self.encoder.encode_query(query)
             # Within a scope, exact scores: cheap, and never miss its best passages.
             dense = self.index.search(vector, depth, rows)
-        if mode in ("hybrid", "lexical"):
-            lexical = self.index.lexical_search(question_terms_of(query), depth, rows)
-        if mode not in ("hybrid", "dense", "lexical"):
-            raise ValueError(f"unknown retrieval mode {mode!r}")
+        if pending is not None:
+            lexical = pending.result()
         fused = reciprocal_rank_fusion([[r for r, _ in dense], [r for r, _ in lexical]])
         dense_at = {row: (rank, s) for rank, (row, s) in enumerate(dense)}
         lexical_at = {row: (rank, s) for rank, (row, s) in enumerate(lexical)}

@@ -70,6 +70,8 @@ class StandInEncoder:
             seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
             v = np.random.default_rng(seed).standard_normal(self.dimension)
             out[i] = v / np.linalg.norm(v)
+        if progress is not None:
+            progress(len(texts), len(texts))
         return out
 
     def encode_query(self, text):

@@ -148,7 +148,12 @@ def test_index_reports_every_file_and_why_some_were_skipped(tmp_path):
     proc = run_qa("index", str(folder), "--index", str(index), cache=tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
     assert "2 added, 0 updated, 0 unchanged, 3 skipped (" in proc.stdout
-    assert "embedding: 2/2 passages" in proc.stderr.splitlines()  # plain progress lines off a terminal
+    progress = proc.stderr.splitlines()  # plain progress lines off a terminal, every stage from zero
+    stages = ["reading: 0/4 files", "reading: 4/4 files", "splitting: 0/", "embedding: 0/2 passages",
+              "embedding: 2/2 passages"]
+    at = [next(i for i, line in enumerate(progress) if line.startswith(s)) for s in stages]
+    assert at == sorted(at), progress
+    assert any(line.startswith("splitting: ") and line.endswith(" characters") for line in progress)
     assert "\r" not in proc.stderr
     assert "--verbose" in proc.stdout
     proc = run_qa("index", str(folder), "--index", str(index), "--verbose", cache=tmp_path / "cache")

@@ -11,7 +11,7 @@ import pytest
 
 from embeddings.encoder import ModelNotFoundError, resolve_model_path
 from embeddings.documents import document_from_text
-from embeddings.index import MANIFEST_FILE, IndexStoreError, PassageIndex, check_target
+from embeddings.index import FORMAT_VERSION, MANIFEST_FILE, IndexStoreError, PassageIndex, check_target
 from embeddings.store.catalog import CATALOG_FILE
 from embeddings.settings import IndexSettings
 
@@ -29,11 +29,11 @@ def empty_index(tmp_path):
         ("[]", "malformed: expected an object, found list"),
         ("null", "malformed: expected an object, found NoneType"),
         ('{"format_version": "3"}', "format_version must be a whole number, not '3'"),
-        ('{"format_version": 2}', "has format version 2, this program reads version 3"),
-        ('{"format_version": 3, "model": 7}', "model must be a name"),
-        ('{"format_version": 3, "model": "m", "chunking": {"max_words": "100", "overlap": 1}}', "chunking must hold"),
-        ('{"format_version": 3, "model": "m", "chunking": {"max_words": 0, "overlap": 1}}', "chunking must hold"),
-        ('{"format_version": 3, "model": "m"}', "chunking must hold"),
+        ('{"format_version": 2}', f"has format version 2, this program reads version {FORMAT_VERSION}"),
+        ('{"format_version": V, "model": 7}'.replace("V", str(FORMAT_VERSION)), "model must be a name"),
+        ('{"format_version": V, "model": "m", "chunking": {"max_words": "100", "overlap": 1}}'.replace("V", str(FORMAT_VERSION)), "chunking must hold"),
+        ('{"format_version": V, "model": "m", "chunking": {"max_words": 0, "overlap": 1}}'.replace("V", str(FORMAT_VERSION)), "chunking must hold"),
+        ('{"format_version": V, "model": "m"}'.replace("V", str(FORMAT_VERSION)), "chunking must hold"),
     ],
 )
 def test_every_malformed_manifest_is_one_clear_error(empty_index, manifest, message):

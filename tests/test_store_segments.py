@@ -9,10 +9,13 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from embeddings.documents import document_from_text
 from embeddings.index import MAX_SMALL_SEGMENTS, PassageIndex
 from embeddings.settings import IndexSettings
+from embeddings.store import varint
 from embeddings.store.postings import B, K1, Postings
 from embeddings.store.terms import tokenize
 from embeddings.store.vectors import VectorSegment
@@ -137,8 +140,41 @@ def test_merged_postings_equal_postings_built_from_scratch():
     keep_a, keep_b = np.array([True, False]), np.array([True, True])
     merged = Postings.merge([(Postings.build(tokens[:2]), keep_a), (Postings.build(tokens[2:]), keep_b)])
     direct = Postings.build([tokens[0], *tokens[2:]])
-    for name in ("terms", "indptr", "positions", "tf", "lengths"):
+    for name in ("terms", "df", "starts", "codes", "extra_starts", "extra", "lengths"):
         assert np.array_equal(getattr(merged, name), getattr(direct, name)), name
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([b"a", b"bb", b"cc", b"dd", b"ee", b"ff"]), max_size=40), max_size=300))
+def test_postings_decode_to_what_was_indexed(token_lists):
+    """Every posting survives the gap and varint coding: each term's passages
+    and counts, one term at a time and all at once."""
+    postings = Postings.build(token_lists)
+    expected = {}
+    for position, tokens in enumerate(token_lists):
+        for term in set(tokens):
+            expected.setdefault(term, []).append((position, tokens.count(term)))
+    assert sorted(postings.terms.tolist()) == sorted(expected)
+    for i, term in enumerate(postings.terms.tolist()):
+        positions, tf = postings._decode(i)
+        assert list(zip(positions.tolist(), tf.astype(int).tolist())) == expected[term]
+        assert postings.frequency(term) == len(expected[term])
+    term_ids, positions, tf = postings.expanded()
+    flat = [(postings.terms[t], p, c) for t, p, c in zip(term_ids, positions, tf)]
+    assert flat == [(t, p, c) for t in postings.terms.tolist() for p, c in expected[t]]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2**62), max_size=50))
+def test_varints_round_trip(values):
+    codes = varint.encode(np.array(values, dtype=np.uint64))
+    assert varint.decode(codes).tolist() == values
+    assert len(codes) == sum(max(1, math.ceil(v.bit_length() / 7)) for v in values)
+
+
+@given(st.lists(st.integers(min_value=-(2**40), max_value=2**40), max_size=50))
+def test_zigzag_round_trips_signed_numbers(values):
+    assert varint.unzigzag(varint.decode(varint.encode(varint.zigzag(np.array(values))))).tolist() == values
 
 
 def test_an_ivf_segment_finds_what_flat_search_finds(tmp_path):
@@ -202,3 +238,51 @@ def test_searching_leaves_the_openmp_thread_count_as_it_was(index, stand_in_enco
     index.add_documents(docs(extra="Zeppelins flew over the harbour in 1912."), stand_in_encoder)
     index.search(stand_in_encoder.encode_query("harbour"), 5)
     assert faiss.omp_get_max_threads() == 2
+
+
+def test_stored_passages_equal_the_chunkers_field_for_field(tmp_path, stand_in_encoder):
+    """Offsets, sentences (stored as varint gaps), section path, kind and page
+    come back exactly as chunking made them."""
+    from embeddings.chunking import chunk_document
+    from embeddings.documents import read_document
+
+    source = tmp_path / "guide.md"
+    source.write_text(
+        "# Guide\n\nIntro sentence one. Intro two.\n\n## Install\n\nRun the installer. It takes 5 min.\n\n"
+        "```\npip install thing\n```\n\n| Option | Default |\n|---|---|\n| colour | blue |\n\n" + "Filler words here. " * 300,
+        encoding="utf-8",
+    )
+    document, _ = read_document(source)
+    index = PassageIndex.create(tmp_path / "idx", IndexSettings())
+    index.add_documents([document], stand_in_encoder)
+    expected = chunk_document(document, index.settings.max_words, index.settings.overlap)
+    stored = index.passages_of(document.doc_id)
+    assert {p.kind for p in expected} >= {"text", "code"} and any(p.section for p in expected)
+    assert [(p.start, p.end, p.text, p.sentences, p.section, p.kind, p.page) for p in stored] == [
+        (p.start, p.end, p.text, p.sentences, p.section, p.kind, p.page) for p in expected
+    ]
+
+
+def test_a_documents_passages_must_have_consecutive_rows(tmp_path):
+    """The catalog finds a document's passages by its row range, so a gap would lose one."""
+    from embeddings.chunking import Passage
+    from embeddings.store.catalog import Catalog, NewDocument
+
+    catalog = Catalog.create(tmp_path / "c.sqlite")
+    doc = document_from_text("One. Two.", "d")
+    passages = [Passage(i, "d", 0, 4, "One.", ((0, 4),)) for i in (3, 5)]
+    with pytest.raises(ValueError, match="consecutive rows"), catalog.transaction() as con:
+        Catalog.add_documents(con, [NewDocument(doc, passages, [1, 1])])
+
+
+def test_indexing_reports_splitting_within_a_large_document(tmp_path, stand_in_encoder):
+    """A single large file shows splitting move block by block, then embedding."""
+    text = "\n\n".join(f"Paragraph {i} says one thing. It says a second thing." for i in range(400))
+    calls = []
+    index = PassageIndex.create(tmp_path / "idx", IndexSettings())
+    index.add_documents(docs(big=text), stand_in_encoder, progress=lambda *call: calls.append(call))
+    splitting = [(done, total) for stage, done, total in calls if stage == "splitting"]
+    assert len(splitting) > 100 and all(total == len(text) for _, total in splitting)
+    assert [d for d, _ in splitting] == sorted(d for d, _ in splitting) and splitting[-1][0] == len(text)
+    stages = [stage for stage, _, _ in calls]
+    assert stages.index("embedding") > len(stages) - stages[::-1].index("splitting") - 1

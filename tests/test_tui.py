@@ -123,7 +123,7 @@ class FakeAssistant:
     def add(self, paths, progress=None) -> SyncReport:
         with self._call():
             if progress is not None:
-                progress(1, 1)
+                progress("embedding", 1, 1)
             return SyncReport(added=[str(p) for p in paths], embedded_passages=1)
 
 

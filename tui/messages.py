@@ -27,10 +27,11 @@ def describe_paths(paths: list[Path]) -> str:
 class LoadProgress(Message, bubble=False):
     """The default library is being (re)indexed while the assistant loads."""
 
-    def __init__(self, done: int, total: int) -> None:
+    def __init__(self, done: int, total: int, stage: str = "embedding") -> None:
         super().__init__()
         self.done = done
         self.total = total
+        self.stage = stage  # reading | splitting | embedding (embeddings.progress)
 
 
 class AssistantLoaded(Message, bubble=False):
@@ -71,10 +72,11 @@ class QuestionRefused(Message, bubble=False):
 
 # ---- indexing -----------------------------------------------------------
 class IndexProgress(Message, bubble=False):
-    def __init__(self, done: int, total: int) -> None:
+    def __init__(self, done: int, total: int, stage: str = "embedding") -> None:
         super().__init__()
         self.done = done
         self.total = total
+        self.stage = stage  # reading | splitting | embedding (embeddings.progress)
 
 
 class Indexed(Message, bubble=False):

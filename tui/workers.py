@@ -68,7 +68,7 @@ def load_assistant(
                 assistant = Assistant.load(index_dir, settings)
             else:
                 assistant = Assistant.default(
-                    settings, progress=lambda done, total: post(target, LoadProgress(done, total))
+                    settings, progress=lambda stage, done, total: post(target, LoadProgress(done, total, stage))
                 )
     except Exception as exc:  # shown to the user, never a traceback
         post(target, LoadFailed(describe(exc)))
@@ -101,7 +101,7 @@ def index_paths(
     try:
         with lock:
             report = assistant.add(
-                list(paths), progress=lambda done, total: post(target, IndexProgress(done, total))
+                list(paths), progress=lambda stage, done, total: post(target, IndexProgress(done, total, stage))
             )
     except DocumentError as exc:  # says which file and why
         post(target, IndexFailed(str(exc)))

@@ -4,7 +4,9 @@ SQLite gives what the store needs without a server: one record read without
 parsing the rest, transactions (a change commits whole or not at all, even
 under kill -9), and WAL, so readers keep reading while a writer writes.
 A document's text is stored once; a passage is its offsets into that text
-(``substr`` reads just the passage).
+(``substr`` reads just the passage), its sentences as varint gaps. A
+document's passages have consecutive rows, so its record names their range
+and the passages table needs no second index.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 
 from embeddings.chunking import Passage
 from embeddings.documents import Document
+from embeddings.store import varint
 
 CATALOG_FILE = "catalog.sqlite"
 
@@ -28,11 +31,11 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS documents(
     key INTEGER PRIMARY KEY, doc_id TEXT UNIQUE NOT NULL, path TEXT NOT NULL, title TEXT NOT NULL,
-    sha256 TEXT NOT NULL, passages INTEGER NOT NULL, text TEXT NOT NULL, body TEXT NOT NULL);
+    sha256 TEXT NOT NULL, first_row INTEGER NOT NULL, passages INTEGER NOT NULL, text TEXT NOT NULL,
+    body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS passages(
     row INTEGER PRIMARY KEY, doc INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    length INTEGER NOT NULL, info TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS passages_by_doc ON passages(doc);
+    length INTEGER NOT NULL, sentences BLOB NOT NULL, info TEXT);
 CREATE TABLE IF NOT EXISTS segments(
     id INTEGER PRIMARY KEY, passages INTEGER NOT NULL, first_row INTEGER NOT NULL,
     last_row INTEGER NOT NULL, kind TEXT NOT NULL);
@@ -159,15 +162,16 @@ class Catalog:
             return {}
         marks = ",".join("?" * len(rows))
         found = self._query(
-            f'SELECT p.row, d.doc_id, p.start, p."end", substr(d.text, p.start + 1, p."end" - p.start), p.info'
+            f'SELECT p.row, d.doc_id, p.start, p."end", substr(d.text, p.start + 1, p."end" - p.start),'
+            " p.sentences, p.info"
             f" FROM passages p JOIN documents d ON d.key = p.doc WHERE p.row IN ({marks})",
             tuple(int(r) for r in rows),
         )
         out = {}
-        for row, doc_id, start, end, text, info in found:
+        for row, doc_id, start, end, text, sentences, info in found:
             if len(text) != end - start:  # SQLite's substr stops at a NUL character: slice here
                 text = self._query("SELECT text FROM documents WHERE doc_id = ?", (doc_id,))[0][0][start:end]
-            out[row] = _passage(row, doc_id, start, end, text, info)
+            out[row] = _passage(row, doc_id, start, end, text, sentences, info)
         return out
 
     def all_rows(self) -> np.ndarray:
@@ -178,8 +182,8 @@ class Catalog:
             return np.zeros(0, np.int64)
         marks = ",".join("?" * len(doc_ids))
         found = self._query(
-            f"SELECT p.row FROM passages p JOIN documents d ON d.key = p.doc WHERE d.doc_id IN ({marks})"
-            " ORDER BY p.row", tuple(doc_ids))
+            f"SELECT p.row FROM documents d JOIN passages p ON p.row BETWEEN d.first_row AND"
+            f" d.first_row + d.passages - 1 WHERE d.doc_id IN ({marks}) ORDER BY p.row", tuple(doc_ids))
         return np.array([r for (r,) in found], dtype=np.int64)
 
     # ---- writing (inside `transaction`) --------------------------------------
@@ -188,13 +192,16 @@ class Catalog:
         """Tombstone the documents' passages and drop their records; returns the rows."""
         removed: list[int] = []
         for doc_id in doc_ids:
-            key = con.execute("SELECT key FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-            if key is None:
+            found = con.execute("SELECT key, first_row, passages FROM documents WHERE doc_id = ?",
+                                (doc_id,)).fetchone()
+            if found is None:
                 continue
-            rows = con.execute("SELECT row, length FROM passages WHERE doc = ?", key).fetchall()
+            key, first, count = found
+            span = (first, first + count - 1)
+            rows = con.execute("SELECT row, length FROM passages WHERE row BETWEEN ? AND ?", span).fetchall()
             con.executemany("INSERT OR IGNORE INTO tombstones VALUES (?)", [(r,) for r, _ in rows])
-            con.execute("DELETE FROM passages WHERE doc = ?", key)
-            con.execute("DELETE FROM documents WHERE key = ?", key)
+            con.execute("DELETE FROM passages WHERE row BETWEEN ? AND ?", span)
+            con.execute("DELETE FROM documents WHERE key = ?", (key,))
             _bump(con, live=-len(rows), total_length=-sum(n for _, n in rows))
             removed.extend(r for r, _ in rows)
         return removed
@@ -205,14 +212,19 @@ class Catalog:
             doc = item.document
             body = doc.to_dict()
             del body["text"], body["doc_id"]
+            rows = [p.passage_id for p in item.passages]
+            if rows and rows != list(range(rows[0], rows[0] + len(rows))):
+                raise ValueError(f"passages of {doc.doc_id!r} must have consecutive rows")
             cur = con.execute(
-                "INSERT INTO documents(doc_id, path, title, sha256, passages, text, body) VALUES (?,?,?,?,?,?,?)",
-                (doc.doc_id, doc.path, doc.title, doc.sha256, len(item.passages), doc.text,
+                "INSERT INTO documents(doc_id, path, title, sha256, first_row, passages, text, body)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (doc.doc_id, doc.path, doc.title, doc.sha256, rows[0] if rows else 0, len(rows), doc.text,
                  json.dumps(body, ensure_ascii=False, separators=(",", ":"))),
             )
             con.executemany(
-                'INSERT INTO passages(row, doc, start, "end", length, info) VALUES (?,?,?,?,?,?)',
-                [(p.passage_id, cur.lastrowid, p.start, p.end, n, _info(p)) for p, n in zip(item.passages, item.lengths)],
+                'INSERT INTO passages(row, doc, start, "end", length, sentences, info) VALUES (?,?,?,?,?,?,?)',
+                [(p.passage_id, cur.lastrowid, p.start, p.end, n, _sentences_blob(p), _info(p))
+                 for p, n in zip(item.passages, item.lengths)],
             )
             _bump(con, live=len(item.passages), total_length=sum(item.lengths))
 
@@ -242,21 +254,34 @@ def _bump(con: sqlite3.Connection, **deltas: int) -> None:
         con.execute("UPDATE meta SET value = value + ? WHERE key = ?", (int(delta), key))
 
 
-def _info(p: Passage) -> str:
-    info: dict = {"s": [list(s) for s in p.sentences]}
+def _sentences_blob(p: Passage) -> bytes:
+    """Sentence offsets as gaps from the passage start, zigzag varints: a few
+    bytes where JSON took fifty."""
+    flat = np.array([p.start] + [x for s in p.sentences for x in s], dtype=np.int64)
+    return varint.encode(varint.zigzag(np.diff(flat))).tobytes()
+
+
+def _sentences(start: int, blob: bytes) -> tuple[tuple[int, int], ...]:
+    flat = start + np.cumsum(varint.unzigzag(varint.decode(np.frombuffer(blob, dtype=np.uint8))))
+    return tuple(zip(flat[0::2].tolist(), flat[1::2].tolist()))
+
+
+def _info(p: Passage) -> str | None:
+    """Section, kind and page when there are any (most passages have none)."""
+    info: dict = {}
     if p.section:
         info["h"] = list(p.section)
     if p.kind != "text":
         info["k"] = p.kind
     if p.page is not None:
         info["p"] = p.page
-    return json.dumps(info, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(info, ensure_ascii=False, separators=(",", ":")) if info else None
 
 
-def _passage(row: int, doc_id: str, start: int, end: int, text: str, info: str) -> Passage:
-    data = json.loads(info)
+def _passage(row: int, doc_id: str, start: int, end: int, text: str, sentences: bytes, info: str | None) -> Passage:
+    data = json.loads(info) if info else {}
     return Passage(
         passage_id=row, doc_id=doc_id, start=start, end=end, text=text,
-        sentences=tuple((a, b) for a, b in data["s"]), section=tuple(data.get("h", ())),
+        sentences=_sentences(start, sentences), section=tuple(data.get("h", ())),
         kind=data.get("k", "text"), page=data.get("p"),
     )

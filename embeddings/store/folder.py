@@ -16,7 +16,7 @@ from pathlib import Path
 
 from embeddings.settings import IndexSettings
 
-FORMAT_VERSION = 3  # 3: SQLite catalog + memory-mapped segments
+FORMAT_VERSION = 4  # 3: SQLite catalog + memory-mapped segments; 4: varint postings and sentences
 MANIFEST_FILE = "manifest.json"
 SEGMENTS_DIR = "segments"
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
+from embeddings.progress import StageProgress
 from qa.assistant import Assistant
 from qa.evaluation import squad
 from qa.evaluation.metrics import exact_match, f1_score
@@ -64,7 +65,7 @@ def evaluate_squad(
     limit: int | None = None,
     gold_paragraph: bool = False,
     progress: Callable[[int, int], None] | None = None,
-    index_progress: Callable[[int, int], None] | None = None,
+    index_progress: StageProgress | None = None,
 ) -> EvalReport:
     documents, questions = squad.corpus(squad.read_articles(path))
     if limit is not None:

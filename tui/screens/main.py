@@ -94,6 +94,7 @@ class MainScreen(Screen[None]):
         self._lock = threading.Lock()  # one call into the assistant at a time
         self._return_focus: SourceLink | None = None
         self._indexing = False
+        self._index_stage = ""
         self._load_error: str | None = None
 
     # ---- layout ---------------------------------------------------------
@@ -166,7 +167,7 @@ class MainScreen(Screen[None]):
 
     # ---- loading (messages from workers.load_assistant) ------------------
     def on_load_progress(self, message: LoadProgress) -> None:
-        self._set_status(f"Indexing the seed article… {message.done}/{message.total}")
+        self._set_status(f"Indexing the seed article: {message.stage}… {message.done}/{message.total}")
 
     def on_assistant_loaded(self, message: AssistantLoaded) -> None:
         self.assistant = message.assistant
@@ -428,12 +429,17 @@ class MainScreen(Screen[None]):
         bar.update(total=None, progress=0)
         bar.display = True
         self._set_status(f"Indexing {describe_paths(paths)}…")
+        self._index_stage = ""
         self.run_worker(
             partial(workers.index_paths, self, self.assistant, self._lock, list(paths)),
             name="index", group="index", thread=True, exit_on_error=False,
         )
 
     def on_index_progress(self, message: IndexProgress) -> None:
+        """One bar per stage in turn: reading files, splitting text, embedding passages."""
+        if message.stage != self._index_stage:
+            self._index_stage = message.stage
+            self._set_status(f"Indexing: {message.stage}…")
         self.query_one("#progress", ProgressBar).update(
             total=max(message.total, 1), progress=message.done
         )
@@ -448,6 +454,7 @@ class MainScreen(Screen[None]):
 
     def _indexing_done(self) -> None:
         self._indexing = False
+        self._index_stage = ""
         self._busy(False)
         self.query_one("#progress", ProgressBar).display = False
         self._ready_status()
