@@ -286,3 +286,34 @@ def test_indexing_reports_splitting_within_a_large_document(tmp_path, stand_in_e
     assert [d for d, _ in splitting] == sorted(d for d, _ in splitting) and splitting[-1][0] == len(text)
     stages = [stage for stage, _, _ in calls]
     assert stages.index("embedding") > len(stages) - stages[::-1].index("splitting") - 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=1, max_value=12))
+def test_bm25_top_k_equals_brute_force_on_zipfian_text(seed, k):
+    """The MaxScore shortcut (frequent terms' passages skipped once they cannot
+    reach the top k) returns exactly the brute-force top k."""
+    rng = np.random.default_rng(seed)
+    vocabulary = [f"w{i}".encode() for i in range(300)]
+    weights_of_words = 1.0 / np.arange(1, 301)
+    weights_of_words /= weights_of_words.sum()
+    token_lists = [list(rng.choice(vocabulary, size=rng.integers(1, 40), p=weights_of_words))
+                   for _ in range(int(rng.integers(1, 400)))]
+    postings = Postings.build(token_lists)
+    query = list(dict.fromkeys(rng.choice(vocabulary[:60], size=int(rng.integers(1, 8)))))
+    n = len(token_lists)
+    weights = {t: math.log((n - sum(t in toks for toks in token_lists) + 0.5)
+                           / (sum(t in toks for toks in token_lists) + 0.5) + 1.0) for t in query}
+    avgdl = float(np.mean([len(t) for t in token_lists]))
+    brute = []
+    for position, tokens in enumerate(token_lists):
+        score = sum(w * tokens.count(t) * (K1 + 1) / (tokens.count(t) + K1 * (1 - B + B * len(tokens) / avgdl))
+                    for t, w in weights.items() if t in tokens)
+        if score > 0:
+            brute.append((score, position))
+    brute.sort(key=lambda item: (-item[0], item[1]))
+    positions, scores = postings.top(weights, avgdl, k)
+    assert len(positions) == min(k, len(brute))
+    assert np.allclose(scores, [s for s, _ in brute[:k]], rtol=1e-5)
+    exact = dict((p, s) for s, p in brute)
+    assert all(abs(exact[int(p)] - s) < 1e-4 for p, s in zip(positions, scores))
