@@ -131,7 +131,7 @@ class Documents(Mapping):
         return iter([e.doc_id for e in self._index.entries()])
 
     def __len__(self) -> int:
-        return len(self._index.entries())
+        return self._index.catalog.count_documents()
 
 
 class PassageIndex:

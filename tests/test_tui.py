@@ -286,6 +286,24 @@ def test_questions_typed_while_loading_are_queued_then_answered():
         gate.set()
 
 
+def test_the_status_bar_follows_commits_made_by_another_process():
+    """`qa watch` or `qa index` elsewhere changes the library; the next answer
+    (which reads the latest commit) brings the status bar up to date."""
+    fake = FakeAssistant()
+
+    async def scenario():
+        app = QAApp(assistant_factory=lambda: fake)
+        main = app.main_screen
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert "Ready · 1 document ·" in str(main.query_one("#status").render())
+            fake.documents.append(NOTE)  # another process's commit
+            await ask(pilot, "How many cats?")
+            assert "Ready · 2 documents ·" in str(main.query_one("#status").render())
+
+    run(scenario())
+
+
 def test_empty_and_too_long_questions_never_crash():
     fake = FakeAssistant()
 

@@ -141,6 +141,9 @@ class Catalog:
     def read_tombstones(con: sqlite3.Connection) -> np.ndarray:
         return np.array([r for (r,) in con.execute("SELECT row FROM tombstones ORDER BY row")], dtype=np.int64)
 
+    def count_documents(self) -> int:
+        return int(self._query("SELECT count(*) FROM documents")[0][0])
+
     def entries(self) -> list[DocumentEntry]:
         return [DocumentEntry(*r) for r in self._query(
             "SELECT doc_id, path, title, sha256, passages FROM documents ORDER BY doc_id")]

@@ -234,6 +234,8 @@ class MainScreen(Screen[None]):
             return  # cleared meanwhile
         await exchange.show_result(message.result)
         self.chat.reveal(exchange)
+        if not self._indexing:  # each question reads the latest commit: `qa watch` or `qa index` elsewhere
+            self._ready_status()
         self.refresh_bindings()
 
     def on_question_refused(self, message: QuestionRefused) -> None:
