@@ -202,7 +202,7 @@ def read_documents(
         except DocumentError as exc:
             if resolved in named:
                 raise
-            reading.skipped.append(Skipped(str(file), _reason(str(exc), file)))
+            reading.skipped.append(Skipped(str(file), skip_reason(str(exc), file)))
             continue
         reading.documents.append(document)
         reading.warnings.extend(Skipped(str(file), w) for w in warnings)
@@ -217,7 +217,7 @@ def read_documents(
     return reading
 
 
-def _reason(message: str, file: Path) -> str:
+def skip_reason(message: str, file: Path | str) -> str:
     """A parser's one-line error without the file name it starts with."""
     for prefix in (f"{file}: ", f"{file} "):
         if message.startswith(prefix):

@@ -18,6 +18,7 @@ from typing import Iterator
 
 import numpy as np
 
+from embeddings.distributed import RayOptions, run_on_ray
 from embeddings.documents import Document, Reading, read_documents
 from embeddings.progress import StageProgress
 from embeddings.files import file_id
@@ -139,6 +140,32 @@ class Assistant:
         """Index more files or folders (changed ones are re-embedded, unchanged
         ones cost nothing); the report lists the files left out and why."""
         return self._add_reading(read_documents(list(paths), follow_links, progress), progress)
+
+    def add_with_ray(
+        self, paths: list[str | Path], options: RayOptions | None = None, follow_links: bool = False
+    ) -> SyncReport:
+        """``add``, with reading, chunking and embedding fanned out over a Ray
+        cluster (`embeddings.distributed`); the result is committed here, in
+        one step, only once every file is through."""
+        options = options or RayOptions()
+        with self._writing():
+            self.index.refresh()
+
+            def known(doc_id: str) -> str | None:
+                entry = self.index.catalog.entry(doc_id)
+                return entry.sha256 if entry is not None else None
+
+            settings = self.index.settings
+            run = run_on_ray(list(paths), known, settings.model, settings.max_words, settings.overlap,
+                             options, cache_dir=self.settings.cache, follow_links=follow_links)
+            report = SyncReport(unchanged=run.unchanged, skipped=run.skipped, warnings=run.warnings)
+            for document in run.documents:
+                (report.updated if known(document.doc_id) else report.added).append(document.doc_id)
+            if run.documents:
+                self.index.add_encoded(run.documents, run.chunks, run.vectors)
+            report.embedded_passages = sum(len(c) for c in run.chunks)
+            self.last_report = report
+        return report
 
     def _add_reading(self, reading: Reading, progress: StageProgress | None) -> SyncReport:
         report = self.add_documents(reading.documents, progress)

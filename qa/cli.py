@@ -83,7 +83,27 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     settings: Settings = args.settings
     target = Path(args.index) if args.index else settings.default_index_dir
-    if args.index is None:
+    if args.ray is not None:
+        from embeddings.distributed import RayOptions, require_ray
+        from embeddings.index import check_target
+
+        require_ray()  # before any work: one clear line if the extra is missing
+        if args.index is None:
+            assistant = _open_assistant(args, _stage_bars("seed corpus: "))
+        else:
+            check_target(target)
+            assistant = Assistant.open_or_create(target, settings)
+        options = RayOptions(address=None if args.ray == "local" else args.ray, workers=args.ray_workers,
+                             documents_per_batch=args.ray_batch)
+        try:
+            report = assistant.add_with_ray(args.paths, options, follow_links=args.follow_links)
+        except Exception as exc:
+            if not type(exc).__module__.startswith("ray"):
+                raise
+            cause = getattr(exc, "cause", None) or exc  # a task's own exception, not Ray's wrapping
+            first = (str(cause).strip().splitlines() or [""])[0]
+            raise UserError(f"the Ray run failed, the index is unchanged: {type(cause).__name__}: {safe(first)}") from None
+    elif args.index is None:
         assistant = _open_assistant(args, _stage_bars("seed corpus: "))
         report = assistant.add(args.paths, progress=_stage_bars(), follow_links=args.follow_links)
     else:
@@ -340,6 +360,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="list every file: added, updated, unchanged, skipped and why")
     p.add_argument("--follow-links", action="store_true",
                    help="follow symbolic links that lead outside the folders named")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="read, chunk and embed on a Ray cluster: a local one for this run, or ADDRESS"
+                        " ('auto', 'ray://host:port'); needs the [ray] extra")
+    p.add_argument("--ray-workers", type=int, default=2, metavar="N",
+                   help="embedding actors, each with its own copy of the model (default 2)")
+    p.add_argument("--ray-batch", type=int, default=16, metavar="DOCS",
+                   help="documents per embedding batch (default 16)")
     p.set_defaults(func=cmd_index)
 
     p = with_index(sub.add_parser("ask", help="answer one question"))
@@ -399,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
+    from embeddings.distributed import RayUnavailableError
     from embeddings.documents import DocumentError
     from embeddings.encoder import ModelNotFoundError
     from embeddings.index import IndexStoreError
@@ -410,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
 
     expected = (
         DocumentError, IndexStoreError, IndexBusyError, QuestionError, ModelNotFoundError,
-        CalibrationError, ReaderWeightsError, SettingsError, UserError,
+        CalibrationError, ReaderWeightsError, SettingsError, UserError, RayUnavailableError,
     )
     try:
         args.settings = Settings.from_env()
