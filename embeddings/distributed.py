@@ -38,10 +38,6 @@ from embeddings.documents import Document, DocumentError, read_document, skip_re
 from embeddings.files import PathError, Skipped, file_id, scan
 
 INSTALL_HINT = 'pip install -e ".[ray]" (or: bash scripts/install.sh --ray)'
-#: Fault injection for the tests: a file path. The first embedding call that
-#: finds no file there creates it and kills its own worker process, as a
-#: crash would; Ray must restart the actor and retry the batch.
-KILL_ONCE_ENV = "QA_RAY_KILL_ONCE"
 
 
 class RayUnavailableError(RuntimeError):
@@ -108,7 +104,6 @@ class Embedder:
         self.encoder = Encoder(model, cache_dir=Path(cache_dir) if cache_dir else None)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        _die_once_if_asked()
         per_doc = [[_to_passage(p).embed_text for p in json.loads(s)] if s else [] for s in batch["passages"]]
         texts = [t for doc in per_doc for t in doc]
         vectors = self.encoder.encode(texts) if texts else np.zeros((0, 0), np.float32)
@@ -117,17 +112,6 @@ class Embedder:
             out.append(np.ascontiguousarray(vectors[at : at + len(doc)], dtype=np.float32).tobytes())
             at += len(doc)
         return {**batch, "vectors": np.array(out, dtype=object)}
-
-
-def _die_once_if_asked() -> None:
-    marker = os.environ.get(KILL_ONCE_ENV)
-    if not marker:
-        return
-    try:
-        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:
-        return
-    os._exit(1)
 
 
 # ---- the driver ----------------------------------------------------------------
