@@ -86,12 +86,8 @@ class Postings:
     def _decode(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Term ``i``'s (positions, term frequencies)."""
         values = varint.decode(self.codes[int(self.starts[i]) : int(self.starts[i + 1])])
-        positions = np.cumsum(values >> 1)
-        tf = np.ones(len(values), dtype=np.float32)
-        several = (values & 1).astype(bool)
-        if several.any():
-            tf[several] = self.extra[int(self.extra_starts[i]) : int(self.extra_starts[i + 1])]
-        return positions, tf
+        extra = self.extra[int(self.extra_starts[i]) : int(self.extra_starts[i + 1])]
+        return np.cumsum(values >> 1), _frequencies(values, extra).astype(np.float32)
 
     def expanded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every posting as (term index, position, tf), sorted by term then position."""
@@ -105,10 +101,7 @@ class Postings:
         restart = np.zeros(len(gaps), dtype=np.int64)
         restart[firsts] = sums[firsts] - gaps[firsts]
         positions = sums - np.maximum.accumulate(restart)
-        tf = np.ones(len(values), dtype=np.int64)
-        several = (values & 1).astype(bool)
-        tf[several] = self.extra
-        return term_ids, positions, tf
+        return term_ids, positions, _frequencies(values, self.extra)
 
     @classmethod
     def merge(cls, parts: list[tuple[Postings, np.ndarray]]) -> Postings:
@@ -159,8 +152,7 @@ class Postings:
         """(positions, BM25 scores) of the ``k`` best passages that hold a query
         term (not ``dead`` ones; only ``among`` positions, when given), given
         each term's idf. Touches only the terms' postings, never the whole
-        segment: candidates are the postings themselves, and since a passage
-        occurs once per term, the candidates are the postings themselves."""
+        segment: the candidates are the passages those postings name."""
         acc = np.zeros(len(self), dtype=np.float32)
         hits = []
         for term, idf in weights.items():
@@ -231,3 +223,12 @@ class Postings:
             norms = K1 * (1.0 - B + B * np.asarray(self.lengths, dtype=np.float32) / max(avgdl, 1e-9))
             cached = self._norm_cache = (avgdl, norms)
         return cached[1]
+
+
+def _frequencies(values: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """Term frequencies of decoded postings: 1, or the next count in ``extra``
+    where a posting's low bit says it occurs more than once."""
+    tf = np.ones(len(values), dtype=np.int64)
+    several = (values & 1).astype(bool)
+    tf[several] = extra
+    return tf
