@@ -34,8 +34,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from embeddings.chunking import Passage, chunk_document
-from embeddings.documents import Document, DocumentError, read_document, skip_reason
-from embeddings.files import PathError, Skipped, file_id, scan
+from embeddings.documents import Document, DocumentError, read_document, scan_named, unreadable
+from embeddings.files import Skipped, file_id
 
 INSTALL_HINT = 'pip install -e ".[ray]" (or: bash scripts/install.sh --ray)'
 
@@ -79,17 +79,17 @@ class RayRun:
 
 # ---- the stages (run on the cluster's workers) ---------------------------------
 def read_and_chunk(row: dict[str, Any], max_words: int, overlap: int) -> dict[str, Any]:
-    """One file → its document and passages, as JSON; or its error."""
-    path = Path(row["path"])
-    out = {"path": row["path"], "named": row["named"], "document": "", "passages": "", "error": "", "warnings": "[]"}
+    """One file → its document, its passages and the texts to embed, as JSON; or its error."""
+    out = {"path": row["path"], "document": "", "passages": "", "texts": "[]", "error": "", "warnings": "[]"}
     try:
-        document, warnings = read_document(path)
+        document, warnings = read_document(Path(row["path"]))
     except DocumentError as exc:
         out["error"] = str(exc)
         return out
     passages = chunk_document(document, max_words, overlap)
     out["document"] = json.dumps(document.to_dict(), ensure_ascii=False)
     out["passages"] = json.dumps([asdict(p) for p in passages], ensure_ascii=False)
+    out["texts"] = json.dumps([p.embed_text for p in passages], ensure_ascii=False)
     out["warnings"] = json.dumps(warnings, ensure_ascii=False)
     return out
 
@@ -104,7 +104,7 @@ class Embedder:
         self.encoder = Encoder(model, cache_dir=Path(cache_dir) if cache_dir else None)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        per_doc = [[_to_passage(p).embed_text for p in json.loads(s)] if s else [] for s in batch["passages"]]
+        per_doc = [json.loads(s) for s in batch["texts"]]
         texts = [t for doc in per_doc for t in doc]
         vectors = self.encoder.encode(texts) if texts else np.zeros((0, 0), np.float32)
         out, at = [], 0
@@ -116,25 +116,27 @@ class Embedder:
 
 # ---- the driver ----------------------------------------------------------------
 def _to_passage(data: dict) -> Passage:
-    data = {k: v for k, v in data.items() if k != "embed_text"}
     return Passage(**{**data, "sentences": tuple(tuple(s) for s in data["sentences"]),
                       "section": tuple(data["section"])})
 
 
-def _changed_files(files: list[tuple[Path, Path]], known_sha256) -> tuple[list[Path], list[str]]:
-    """Files whose content differs from the index's copy (hashed here, on the
-    driver, so unchanged ones never reach the cluster), and the unchanged ids."""
+def _changed_files(
+    files: list[tuple[Path, Path]], known_sha256
+) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """Files (as found, resolved) whose content differs from the index's copy
+    (hashed here, on the driver, so unchanged ones never reach the cluster),
+    and the unchanged ids."""
     todo, unchanged = [], []
-    for file, _ in files:
+    for file, resolved in files:
         try:
             digest = hashlib.sha256(file.read_bytes()).hexdigest()
         except OSError:
-            todo.append(file)  # the reading stage reports why
+            todo.append((file, resolved))  # the reading stage reports why
             continue
         if known_sha256(file_id(file)) == digest:
             unchanged.append(file_id(file))
         else:
-            todo.append(file)
+            todo.append((file, resolved))
     return todo, unchanged
 
 
@@ -167,24 +169,18 @@ def run_on_ray(
     content changed (``known_sha256(doc_id)`` gives the index's hash of a
     document, None if absent). Nothing is written here."""
     require_ray()
-    try:
-        found = scan(paths, follow_links)
-    except PathError as exc:
-        raise DocumentError(str(exc)) from None
-    named = {Path(p).resolve() for p in paths if Path(p).is_file()}
+    found, named = scan_named(paths, follow_links)
     todo, unchanged = _changed_files(found.files, known_sha256)
     run = RayRun([], [], np.zeros((0, 0), np.float32), list(found.skipped), [], unchanged)
     if not todo:
         return run
     ray, started = _connect(options)
     try:
-        rows = _results(ray, todo, named, model, max_words, overlap, options, cache_dir)
+        resolved = {str(file): real for file, real in todo}
         vectors: list[np.ndarray] = []
-        for row in rows:
+        for row in _results(ray, [file for file, _ in todo], model, max_words, overlap, options, cache_dir):
             if row["error"]:
-                if Path(row["path"]).resolve() in named:
-                    raise DocumentError(row["error"])
-                run.skipped.append(Skipped(row["path"], skip_reason(row["error"], row["path"])))
+                run.skipped.append(unreadable(Path(row["path"]), resolved[row["path"]], row["error"], named))
                 continue
             document = Document.from_dict(json.loads(row["document"]))
             passages = [_to_passage(p) for p in json.loads(row["passages"])]
@@ -201,14 +197,14 @@ def run_on_ray(
     return run
 
 
-def _results(ray, files: list[Path], named: set[Path], model: str, max_words: int, overlap: int,
+def _results(ray, files: list[Path], model: str, max_words: int, overlap: int,
              options: RayOptions, cache_dir: Path | None) -> Iterator[dict]:
     import ray.data
 
     gpus = options.gpus_per_worker
     if gpus is None:
         gpus = 1.0 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
-    items = [{"path": str(f), "named": f.resolve() in named} for f in files]
+    items = [{"path": str(f)} for f in files]
     blocks = max(1, min(len(items), 4 * max(1, options.workers)))
     dataset = (
         ray.data.from_items(items, override_num_blocks=blocks)

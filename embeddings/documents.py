@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from embeddings.files import PathError, Skipped, file_id, scan
+from embeddings.files import PathError, Scan, Skipped, file_id, scan
 from embeddings.formats import SUPPORTED_SUFFIXES, FormatError, Parsed, parse
 from embeddings.formats.text import parse_text
 from embeddings.offsets import Block, SourceMap
@@ -188,11 +188,7 @@ def read_documents(
 ) -> Reading:
     """Read files and folders. A file named directly that cannot be read is a
     `DocumentError`; one found in a folder is skipped with its reason."""
-    try:
-        found = scan(paths, follow_links)
-    except PathError as exc:
-        raise DocumentError(str(exc)) from None
-    named = {Path(p).resolve() for p in paths if Path(p).is_file()}
+    found, named = scan_named(paths, follow_links)
     reading = Reading(skipped=list(found.skipped))
     for done, (file, resolved) in enumerate(found.files):
         if progress is not None and (done or len(found.files) > 1):  # one bad file: just its error
@@ -200,9 +196,7 @@ def read_documents(
         try:
             document, warnings = read_document(file)
         except DocumentError as exc:
-            if resolved in named:
-                raise
-            reading.skipped.append(Skipped(str(file), skip_reason(str(exc), file)))
+            reading.skipped.append(unreadable(file, resolved, str(exc), named))
             continue
         reading.documents.append(document)
         reading.warnings.extend(Skipped(str(file), w) for w in warnings)
@@ -217,7 +211,24 @@ def read_documents(
     return reading
 
 
-def skip_reason(message: str, file: Path | str) -> str:
+def scan_named(paths: list[Path | str], follow_links: bool = False) -> tuple[Scan, set[Path]]:
+    """The files under ``paths``, and the resolved paths of those named directly."""
+    try:
+        found = scan(paths, follow_links)
+    except PathError as exc:
+        raise DocumentError(str(exc)) from None
+    return found, {Path(p).resolve() for p in paths if Path(p).is_file()}
+
+
+def unreadable(file: Path, resolved: Path, message: str, named: set[Path]) -> Skipped:
+    """A file that could not be read: an error if it was named directly,
+    else skipped, with why."""
+    if resolved in named:
+        raise DocumentError(message)
+    return Skipped(str(file), _skip_reason(message, file))
+
+
+def _skip_reason(message: str, file: Path | str) -> str:
     """A parser's one-line error without the file name it starts with."""
     for prefix in (f"{file}: ", f"{file} "):
         if message.startswith(prefix):
