@@ -34,7 +34,14 @@ from typing import Any, Iterator
 import numpy as np
 
 from embeddings.chunking import Passage, chunk_document
-from embeddings.documents import Document, DocumentError, read_document, scan_named, unreadable
+from embeddings.documents import (
+    Document,
+    DocumentError,
+    read_document,
+    require_readable,
+    scan_named,
+    unreadable,
+)
 from embeddings.files import Skipped, file_id
 
 INSTALL_HINT = 'pip install -e ".[ray]" (or: bash scripts/install.sh --ray)'
@@ -173,6 +180,7 @@ def run_on_ray(
     todo, unchanged = _changed_files(found.files, known_sha256)
     run = RayRun([], [], np.zeros((0, 0), np.float32), list(found.skipped), [], unchanged)
     if not todo:
+        require_readable(len(unchanged), run.skipped, named, paths)
         return run
     ray, started = _connect(options)
     try:
@@ -191,6 +199,7 @@ def run_on_ray(
                 vectors.append(np.frombuffer(row["vectors"], dtype=np.float32).reshape(len(passages), -1))
         if vectors:
             run.vectors = np.vstack(vectors)
+        require_readable(len(run.documents) + len(unchanged), run.skipped, named, paths)  # as a local run
     finally:
         if started:
             ray.shutdown()

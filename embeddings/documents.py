@@ -202,13 +202,20 @@ def read_documents(
         reading.warnings.extend(Skipped(str(file), w) for w in warnings)
     if progress is not None:
         progress(READING, len(found.files), len(found.files))
-    if not reading.documents and not named:
-        listed = "; ".join(f"{s.path}: {s.reason}" for s in reading.skipped[:3])
-        raise DocumentError(
-            f"no readable {'/'.join(s.lstrip('.') for s in SUPPORTED_SUFFIXES)} files in"
-            f" {', '.join(map(str, paths))}" + (f" ({listed})" if listed else "")
-        )
+    require_readable(len(reading.documents), reading.skipped, named, paths)
     return reading
+
+
+def require_readable(readable: int, skipped: list[Skipped], named: set[Path], paths: list[Path | str]) -> None:
+    """Folders that gave no document at all are an error naming the first
+    reasons, not an empty success."""
+    if readable or named:
+        return
+    listed = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
+    raise DocumentError(
+        f"no readable {'/'.join(s.lstrip('.') for s in SUPPORTED_SUFFIXES)} files in"
+        f" {', '.join(map(str, paths))}" + (f" ({listed})" if listed else "")
+    )
 
 
 def scan_named(paths: list[Path | str], follow_links: bool = False) -> tuple[Scan, set[Path]]:

@@ -97,6 +97,23 @@ def test_a_ray_run_equals_a_local_run(tmp_path, cluster):
     assert [p.text for p in distributed.index.passages_of(changed.updated[0])] == ["The garden now opens at dawn."]
 
 
+def test_a_folder_with_nothing_readable_is_the_same_error_as_a_local_run(tmp_path, cluster):
+    from embeddings.distributed import RayOptions
+    from qa import DocumentError
+
+    folder = tmp_path / "junk"
+    folder.mkdir()
+    (folder / "broken.txt").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00")
+    settings = Settings.from_env()
+    with pytest.raises(DocumentError) as local:
+        Assistant.from_paths([folder], tmp_path / "local", settings)
+    assistant = Assistant.open_or_create(tmp_path / "ray", settings)
+    with pytest.raises(DocumentError) as distributed:
+        assistant.add_with_ray([folder], RayOptions(workers=1))
+    assert str(distributed.value) == str(local.value) and str(local.value).startswith("no readable")
+    assert len(assistant.index) == 0
+
+
 def run_qa(*args, env=None, **kwargs):
     return subprocess.run([sys.executable, "-m", "qa.cli", *args], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}, timeout=600, **kwargs)
