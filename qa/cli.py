@@ -20,6 +20,7 @@ from qa.confidence import describe
 from qa.display import one_line, safe, safe_json
 
 if TYPE_CHECKING:
+    from embeddings.index import SyncReport
     from qa.assistant import Assistant
     from qa.citations import AskResult
     from qa.settings import Settings
@@ -78,39 +79,47 @@ def _open_assistant(args: argparse.Namespace, progress=None) -> Assistant:
     return Assistant.load(args.index, args.settings)
 
 
+def _add_on_ray(assistant: Assistant, args: argparse.Namespace) -> SyncReport:
+    """`Assistant.add_with_ray` with the command's options; a failure inside
+    Ray becomes one line naming the task's own exception."""
+    from embeddings.distributed import RayOptions
+
+    options = RayOptions(address=None if args.ray == "local" else args.ray, workers=args.ray_workers,
+                         documents_per_batch=args.ray_batch)
+    try:
+        return assistant.add_with_ray(args.paths, options, follow_links=args.follow_links)
+    except Exception as exc:
+        if not type(exc).__module__.startswith("ray"):
+            raise
+        cause = getattr(exc, "cause", None) or exc  # a task's own exception, not Ray's wrapping
+        first = (str(cause).strip().splitlines() or [""])[0]
+        raise UserError(f"the Ray run failed, the index is unchanged: {type(cause).__name__}: {safe(first)}") from None
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from qa.assistant import Assistant
 
     settings: Settings = args.settings
     target = Path(args.index) if args.index else settings.default_index_dir
     if args.ray is not None:
-        from embeddings.distributed import RayOptions, require_ray
-        from embeddings.index import check_target
+        from embeddings.distributed import require_ray
 
         require_ray()  # before any work: one clear line if the extra is missing
-        if args.index is None:
-            assistant = _open_assistant(args, _stage_bars("seed corpus: "))
-        else:
-            check_target(target)
-            assistant = Assistant.open_or_create(target, settings)
-        options = RayOptions(address=None if args.ray == "local" else args.ray, workers=args.ray_workers,
-                             documents_per_batch=args.ray_batch)
-        try:
-            report = assistant.add_with_ray(args.paths, options, follow_links=args.follow_links)
-        except Exception as exc:
-            if not type(exc).__module__.startswith("ray"):
-                raise
-            cause = getattr(exc, "cause", None) or exc  # a task's own exception, not Ray's wrapping
-            first = (str(cause).strip().splitlines() or [""])[0]
-            raise UserError(f"the Ray run failed, the index is unchanged: {type(cause).__name__}: {safe(first)}") from None
-    elif args.index is None:
+    if args.index is None:
         assistant = _open_assistant(args, _stage_bars("seed corpus: "))
+    elif args.ray is not None:
+        from embeddings.index import check_target
+
+        check_target(target)  # refused before any work, as from_paths does
+        assistant = Assistant.open_or_create(target, settings)
+    else:
+        assistant = Assistant.from_paths(args.paths, target, settings, progress=_stage_bars(),
+                                         follow_links=args.follow_links)
+    if args.ray is not None:
+        report = _add_on_ray(assistant, args)
+    elif args.index is None:
         report = assistant.add(args.paths, progress=_stage_bars(), follow_links=args.follow_links)
     else:
-        assistant = Assistant.from_paths(
-            args.paths, target, settings, progress=_stage_bars(),
-            follow_links=args.follow_links,
-        )
         report = assistant.last_report
     info = assistant.info()
     if args.verbose:
