@@ -184,10 +184,10 @@ class Catalog:
         if not doc_ids:
             return np.zeros(0, np.int64)
         marks = ",".join("?" * len(doc_ids))
-        found = self._query(
-            f"SELECT p.row FROM documents d JOIN passages p ON p.row BETWEEN d.first_row AND"
-            f" d.first_row + d.passages - 1 WHERE d.doc_id IN ({marks}) ORDER BY p.row", tuple(doc_ids))
-        return np.array([r for (r,) in found], dtype=np.int64)
+        # A document's passages are the consecutive rows its record names.
+        found = self._query(f"SELECT first_row, passages FROM documents WHERE doc_id IN ({marks})", tuple(doc_ids))
+        rows = [np.arange(first, first + count, dtype=np.int64) for first, count in found]
+        return np.sort(np.concatenate(rows)) if rows else np.zeros(0, np.int64)
 
     # ---- writing (inside `transaction`) --------------------------------------
     @staticmethod
