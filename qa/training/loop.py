@@ -22,11 +22,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from qa.reader.model import build_net, load_tokenizer
+from qa.reader.model import WEIGHTS_FILE, build_net, load_tokenizer, load_trained_net
 from qa.training.checkpoint import (
     CHECKPOINT_FILE,
     Progress,
     export,
+    init_progress,
     load_checkpoint,
     resumed_config,
     save_checkpoint,
@@ -85,7 +86,12 @@ class Trainer:
         self.data = load_pretokenised(data_path, self.data_sha, cfg, ckpt_dir)
 
         torch.manual_seed(cfg.seed)
-        self.net = build_net(pretrained_encoder=True, dropout=cfg.dropout, seed=cfg.seed)
+        self.device = torch.device(cfg.torch_device())
+        if cfg.init_from and resume is None:
+            self.net = load_trained_net(Path(cfg.init_from) / WEIGHTS_FILE, dropout=cfg.dropout)
+        else:
+            self.net = build_net(pretrained_encoder=True, dropout=cfg.dropout, seed=cfg.seed)
+        self.net.to(self.device)
         self.params = [p for p in self.net.parameters() if p.requires_grad]
         decay = [p for p in self.params if p.ndim >= 2]
         no_decay = [p for p in self.params if p.ndim < 2]
@@ -93,12 +99,12 @@ class Trainer:
             [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
         )
         self.sched = TimeBudgetSchedule(cfg.warmup_steps, total_steps=10**9)
-        self.progress = Progress()
+        self.progress = init_progress(Path(cfg.init_from)) if cfg.init_from else Progress()
         if resume is not None:
             self._restore(resume)
         elif cfg.max_steps is not None:
             self.sched.total_steps = cfg.max_steps
-        self.progress.commands.append(command or "(called from Python)")
+        self.progress.commands.append(f"{command or '(called from Python)'}  # on {self._device_name()}")
         self.use_bf16 = cfg.use_bf16()
         tok = load_tokenizer()
         self.cls_id, self.sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
@@ -107,9 +113,15 @@ class Trainer:
         self.session_step0, self.session_train_s, self.overhead_s = self.progress.step, 0.0, 0.0
         self.window_loss, self.window_ex, self.window_s = 0.0, 0, 0.0  # since the last train log line
         self.last_eval = self.last_ckpt = time.time()
-        self.log(event="start", config=asdict(cfg), bf16=self.use_bf16, train_questions=len(self.data.q_ids),
+        self.log(event="start", config=asdict(cfg), device=self._device_name(), bf16=self.use_bf16,
+                 train_questions=len(self.data.q_ids),
                  heldout_questions=len(self.data.heldout), data_sha256=self.data_sha,
                  setup_seconds=round(time.time() - self.t_start, 1))
+
+    def _device_name(self) -> str:
+        if self.device.type == "cuda":
+            return torch.cuda.get_device_name(self.device)
+        return f"CPU, {self.cfg.threads} threads"
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.net.load_state_dict(state["net"], strict=False)
@@ -156,11 +168,13 @@ class Trainer:
         """One optimizer step on the examples `idx`; returns the learning rate used."""
         t0 = time.time()
         batch, starts, ends = make_batch(self.data, examples, idx, self.cls_id, self.sep_id)
+        starts, ends = starts.to(self.device), ends.to(self.device)
+        inputs = {k: v.to(self.device) for k, v in batch.model_inputs().items()}
         lr = self.cfg.lr * self.sched.factor(self.progress.step)
         for g in self.opt.param_groups:
             g["lr"] = lr
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.use_bf16):
-            s_log, e_log = self.net(**batch.model_inputs())
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_bf16):
+            s_log, e_log = self.net(**inputs)
         loss = (F.cross_entropy(s_log, starts) + F.cross_entropy(e_log, ends)) / 2
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.params, 1.0)
