@@ -55,6 +55,26 @@ def test_sentence_splitter_respects_abbreviations():
     ]
 
 
+def test_a_boundary_sentencex_leaves_inside_a_sentence_is_decided_by_pysbd():
+    import sentencex
+
+    text = "A park was built. (It is gone now.) The team left. The Cubs stayed."
+    # sentencex alone does not end a sentence after a closing parenthesis ...
+    assert "(It is gone now.) The team left. " in [x["text"] for x in sentencex.get_sentence_boundaries("en", text)]
+    # ... so that sentence goes to pysbd, which does.
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "A park was built.", "(It is gone now.)", "The team left.", "The Cubs stayed."
+    ]
+
+
+def test_hard_wrapped_prose_is_not_split_at_line_breaks():
+    text = "Our notes are wrapped at\nseventy columns, like an email. Mr. Smith's next\nsentence wraps as well."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "Our notes are wrapped at\nseventy columns, like an email.",
+        "Mr. Smith's next\nsentence wraps as well.",
+    ]
+
+
 def test_budget_and_overlap():
     text = " ".join(f"Sentence number {i} is here." for i in range(30))
     doc = document_from_text(text, "d")
