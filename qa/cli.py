@@ -26,9 +26,6 @@ if TYPE_CHECKING:
     from qa.settings import Settings
 
 EXIT_ERROR = 1
-#: The operating point ``qa calibrate`` writes unless told otherwise (chosen
-#: from the trade-off table in the README).
-DEFAULT_THRESHOLD = 0.3
 
 
 def _progress_bar(desc: str, unit: str = "passage"):
@@ -258,9 +255,11 @@ def _read_squad(path: Path) -> list[dict]:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit P(right) on SQuAD train articles in every document shape, choose the threshold, write it."""
     import hashlib
+    from dataclasses import replace
 
-    from qa.evaluation import calibrate
+    from qa.evaluation import shapes
     from qa.reader.extractive import ExtractiveReader
 
     path = Path(args.file)
@@ -268,42 +267,49 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise UserError(f"no such file: {path}")
     if args.articles < 1 or args.questions < 1:
         raise UserError("--articles and --questions must be at least 1")
+    if args.threshold is not None and not 0.0 < args.threshold < 1.0:
+        raise UserError("--threshold must be between 0 and 1")
     articles = _read_squad(path)[-args.articles :]
-    assistant = _fresh_assistant(args.settings)
-    examples = calibrate.collect_examples(
-        assistant, articles, args.questions, progress=_progress_bar("questions", unit="question")
-    )
-    try:
-        fitted = calibrate.fit(examples, args.threshold)
-    except ValueError as exc:  # e.g. no right (or no wrong) answer among the examples
-        raise UserError(f"cannot fit a calibration: {exc}") from None
-    table = calibrate.tradeoff_table(fitted, examples)
-    reader = assistant.reader
+    settings = args.settings
+    reader = ExtractiveReader(settings.reader_weights)
     if args.out:
         out = Path(args.out)
-    elif isinstance(reader, ExtractiveReader):
-        out = reader.weights_dir / CALIBRATION_FILE
     else:
-        raise UserError("say where to write the calibration with --out")
+        out = reader.weights_dir / CALIBRATION_FILE
+    asked = shapes.collect_shapes(articles, args.questions, settings=settings, reader=reader,
+                                  progress=lambda message: print(message, file=sys.stderr, flush=True))
+    try:
+        fitted = shapes.fit(asked, shapes.FEATURES, threshold=0.5)
+    except ValueError as exc:  # e.g. no right (or no wrong) answer among the examples
+        raise UserError(f"cannot fit a calibration: {exc}") from None
+    threshold = args.threshold if args.threshold is not None else shapes.choose_threshold(asked, fitted)
+    fitted = replace(fitted, threshold=threshold)
+    table = {shape: shapes.evaluate(subset, fitted, shapes.THRESHOLDS)["selective"]
+             for shape, subset in shapes.by_shape(asked).items()}
     record = {
         "reader": reader.name,
         "weights": fitted.weights,
         "bias": fitted.bias,
         "threshold": fitted.threshold,
+        "threshold_rule": "given with --threshold" if args.threshold is not None else
+        "the best worst figure: over every shape, the lowest of coverage, precision and unanswerable abstained",
         "data": {
             "file": path.name,
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
             "articles": f"last {args.articles}",
-            "questions": args.questions,
-            "examples": len(examples),
-            "right_answers": sum(e.label for e in examples),
+            "shapes": list(table),
+            "questions_per_shape": args.questions,
+            "asked": len(asked),
+            "right_answers": sum(a.candidates[0][2] for a in asked if a.candidates),
         },
         "command": "qa calibrate " + " ".join(sys.argv[2:]),
         "tradeoff_on_calibration_data": table,
     }
     out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(f"{reader.name} reader calibration written to {out}")
-    print(calibrate.format_table(table))
+    print(f"{reader.name} reader calibration written to {out} (threshold {threshold:.1f})")
+    for shape, rows in table.items():
+        print(f"\nshape: {shape}")
+        print("\n".join(shapes.format_selective(rows)))
     return 0
 
 
@@ -409,10 +415,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calibrate", help="fit the abstention model on SQuAD train articles")
     p.add_argument("file", metavar="TRAIN_FILE", help="SQuAD v1.1 train JSON (.json or .json.gz)")
     p.add_argument("--articles", type=int, default=10, help="the last N articles (held out from reader training)")
-    p.add_argument("--questions", type=int, default=500)
+    p.add_argument("--questions", type=int, default=150, help="per document shape")
     p.add_argument("--out", help="where to write the calibration (default: beside the reader)")
-    p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                   help=f"operating point: answers below this probability are withheld (default {DEFAULT_THRESHOLD})")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="operating point: answers below this probability are withheld (default: the one whose "
+                   "worst coverage, precision or abstention over the shapes is best on this data)")
     p.set_defaults(func=cmd_calibrate)
 
     p = with_index(sub.add_parser("watch", help="keep the index in step with files and folders as they change"))

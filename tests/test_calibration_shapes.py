@@ -98,3 +98,49 @@ def test_evaluate_picks_each_calibrations_best_candidate():
     ev = shapes.evaluate(asked, cal, thresholds=(0.5,))
     assert ev["n"] == 3 and ev["right"] == 1 and ev["auroc"] == 1.0
     assert ev["selective"] == [{"threshold": 0.5, "coverage": 1.0, "precision": 1.0, "abstained": 1.0}]
+
+
+def _synthetic(seed: int, n: int = 300) -> list[shapes.Asked]:
+    """Questions whose best candidate is right more often the larger its margin."""
+    import random
+
+    rng = random.Random(seed)
+    asked = []
+    for i in range(n):
+        shape = shapes.SHAPES[i % 3]
+        answerable = i % 2 == 0
+        margin = rng.gauss(4.0 if answerable else -1.0, 2.0)
+        right = int(answerable and rng.random() < 1 / (1 + 2.718 ** (-(margin - 2.0))))
+        feats = {"margin": margin, "dense": rng.uniform(0.2, 0.8), "lexical": rng.uniform(0.0, 1.0)}
+        asked.append(shapes.Asked(shape, "answerable" if answerable else "unanswerable", f"q{i}",
+                                  [(feats, "x", right)]))
+    return asked
+
+
+def test_fit_on_a_tiny_synthetic_set_is_monotone_bounded_and_reproducible():
+    asked = _synthetic(seed=7)
+    cal = shapes.fit(asked, shapes.FEATURES, threshold=0.5)
+    assert cal.weights["margin"] > 0
+    probs = [cal.probability({"margin": m, "dense": 0.5, "lexical": 0.5}) for m in range(-10, 11)]
+    assert all(0.0 < p < 1.0 for p in probs)
+    assert probs == sorted(probs) and probs[0] < 0.1 and probs[-1] > 0.9
+    assert shapes.fit(_synthetic(seed=7), shapes.FEATURES, threshold=0.5) == cal  # same seed, same fit
+    with pytest.raises(ValueError, match="both right and wrong"):
+        shapes.fit([a for a in asked if a.kind == "unanswerable"], shapes.FEATURES, threshold=0.5)
+
+
+def test_threshold_is_the_one_with_the_best_worst_figure_over_shapes():
+    asked = _synthetic(seed=3, n=600)
+    cal = shapes.fit(asked, shapes.FEATURES, threshold=0.5)
+    chosen = shapes.choose_threshold(asked, cal)
+
+    def worst(t: float) -> float:
+        rows = [shapes.evaluate(sub, cal, (t,))["selective"][0] for sub in shapes.by_shape(asked).values()]
+        return min(r[k] or 0.0 for r in rows for k in ("coverage", "precision", "abstained"))
+
+    assert chosen in shapes.THRESHOLDS
+    assert all(worst(chosen) >= worst(t) for t in shapes.THRESHOLDS)
+    # A calibration that calls everything certain cannot abstain: the highest threshold is no help
+    # either, so the lowest (answer most) wins the tie.
+    sure = LogisticCalibration({"margin": 0.0}, 30.0, 0.5)
+    assert shapes.choose_threshold(asked, sure) == min(shapes.THRESHOLDS)

@@ -253,3 +253,40 @@ def test_bad_reader_weights_and_calibration_arguments_are_one_clear_line(built_i
     for args in (["--articles", "0"], ["--questions", "0"]):
         proc = run_qa("calibrate", str(squad), *args, cache=base / "cache")
         assert proc.returncode == 1 and proc.stderr.strip() == "qa: error: --articles and --questions must be at least 1"
+
+
+def _facts_squad() -> dict:
+    """Three tiny articles of plain facts, two paragraphs each."""
+    people = [("Ada Lorn", "Vienna", "chemist"), ("Bruno Tal", "Lisbon", "painter"), ("Cora Vex", "Oslo", "sailor"),
+              ("Dima Rusk", "Quito", "surgeon"), ("Elio Marr", "Dakar", "poet"), ("Faye Quill", "Hanoi", "pilot")]
+    articles = []
+    for a in range(3):
+        paragraphs = []
+        for name, city, job in people[2 * a : 2 * a + 2]:
+            context = f"{name} was born in {city}. Later in life, {name} became a famous {job}."
+            qas = [{"id": f"{name}-{i}", "question": q, "answers": [{"text": ans, "answer_start": context.index(ans)}]}
+                   for i, (q, ans) in enumerate([(f"Where was {name} born?", city), (f"What did {name} become?", job)])]
+            paragraphs.append({"context": context, "qas": qas})
+        articles.append({"title": f"Article {a}", "paragraphs": paragraphs})
+    return {"version": "1.1", "data": articles}
+
+
+@pytest.mark.slow
+def test_calibrate_fits_every_document_shape_and_chooses_its_threshold(tmp_path):
+    from qa.calibration import LogisticCalibration
+    from qa.evaluation.shapes import FEATURES, SHAPES, THRESHOLDS
+
+    squad = tmp_path / "facts.json"
+    squad.write_text(json.dumps(_facts_squad()))
+    out = tmp_path / "calibration.json"
+    proc = run_qa("calibrate", str(squad), "--articles", "3", "--questions", "8", "--out", str(out),
+                  cache=tmp_path / "cache", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(out.read_text())
+    assert set(record["weights"]) == set(FEATURES) and record["threshold"] in THRESHOLDS
+    assert list(record["tradeoff_on_calibration_data"]) == list(SHAPES) == record["data"]["shapes"]
+    assert record["threshold_rule"].startswith("the best worst figure")
+    assert LogisticCalibration.load(out).threshold == record["threshold"]
+    assert f"threshold {record['threshold']:.1f}" in proc.stdout and "shape: single" in proc.stdout
+    bad = run_qa("calibrate", str(squad), "--threshold", "1.5", cache=tmp_path / "cache")
+    assert bad.returncode == 1 and bad.stderr.strip() == "qa: error: --threshold must be between 0 and 1"

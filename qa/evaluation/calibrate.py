@@ -1,11 +1,10 @@
-"""Fitting the abstention model (``qa calibrate``) and measuring its trade-off.
+"""What counts as right, and the abstention trade-off on one-paragraph documents.
 
 The reader's best candidate for each question is labelled right (a span with
 F1 >= 0.5 against a gold answer) or wrong, in three conditions: with the
 question's paragraph in the corpus, with it removed (unanswerable by
-construction), and for off-topic questions. A logistic regression over the
-candidates' features gives `qa.calibration.LogisticCalibration`. Fitted on
-SQuAD *train* articles the reader never trained on.
+construction), and for off-topic questions (``qa eval --abstention-table``).
+``qa calibrate`` fits on every document shape instead: `qa.evaluation.shapes`.
 """
 
 from __future__ import annotations
@@ -84,21 +83,6 @@ def collect_examples(
         if progress:
             progress(n, total)
     return examples
-
-
-def fit(examples: list[CalibrationExample], threshold: float) -> LogisticCalibration:
-    import numpy as np
-    from sklearn.linear_model import LogisticRegression
-
-    names = sorted(examples[0].features)
-    x = np.array([[e.features[n] for n in names] for e in examples])
-    y = np.array([e.label for e in examples])
-    if len(set(y)) < 2:
-        raise ValueError("calibration needs both right and wrong answers")
-    model = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
-    return LogisticCalibration(
-        {n: float(w) for n, w in zip(names, model.coef_[0])}, float(model.intercept_[0]), threshold
-    )
 
 
 def tradeoff_table(

@@ -265,7 +265,37 @@ def collect(
     return asked
 
 
+def collect_shapes(
+    articles: list[dict[str, Any]],
+    max_questions: int | None,
+    settings=None,
+    reader=None,
+    progress: Callable[[str], None] | None = None,
+    seed: int = 0,
+) -> list[Asked]:
+    """Every shape built from ``articles`` (at most ``max_questions`` per shape), each
+    question answerable and unanswerable, plus off-topic questions where the corpus
+    has several documents. One encoder serves all shapes (they share passages)."""
+    from embeddings.encoder import Encoder
+    from qa.evaluation.calibrate import OFF_TOPIC_QUESTIONS
+    from qa.reader import ExtractiveReader
+    from qa.settings import Settings
+
+    settings = settings or Settings()
+    reader = reader or ExtractiveReader(settings.reader_weights)
+    encoder = CachingEncoder(Encoder(settings.index.model))
+    asked: list[Asked] = []
+    for shape in SHAPES:
+        corpora = build_shape(articles, shape)
+        sample_questions(corpora, max_questions, seed)
+        off_topic = OFF_TOPIC_QUESTIONS[:8] if shape != "single" else ()
+        asked += collect(corpora, settings, reader, encoder, off_topic=off_topic, progress=progress)
+    return asked
+
+
 # ---- fitting and reporting ---------------------------------------------------
+#: Operating points ``qa calibrate`` chooses among.
+THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 def top(asked: Asked, calibration) -> tuple[float, int, str] | None:
     """The candidate the assistant would show first under ``calibration``: (p, right, text)."""
     best = None
@@ -286,10 +316,28 @@ def fit(asked: list[Asked], names: Sequence[str], threshold: float, c: float = 1
     rows = [a.candidates[0] for a in asked if a.candidates]
     x = np.array([[f[n] for n in names] for f, _, _ in rows])
     y = np.array([r for _, _, r in rows])
+    if len(set(y.tolist())) < 2:
+        raise ValueError("calibration needs both right and wrong answers")
     model = LogisticRegression(C=c, max_iter=2000).fit(x, y)
     return LogisticCalibration(
         {n: float(w) for n, w in zip(names, model.coef_[0])}, float(model.intercept_[0]), threshold
     )
+
+
+def by_shape(asked: list[Asked]) -> dict[str, list[Asked]]:
+    """The questions of each shape present, in SHAPES order."""
+    return {shape: [a for a in asked if a.shape == shape] for shape in SHAPES if any(a.shape == shape for a in asked)}
+
+
+def choose_threshold(asked: list[Asked], calibration, thresholds: Sequence[float] = THRESHOLDS) -> float:
+    """The operating point whose worst figure is best: over every shape, the lowest of
+    coverage, precision and unanswerable-abstained (a missing figure counts as 0).
+    Ties go to the lower threshold, which answers more."""
+    def worst(t: float) -> float:
+        rows = [evaluate(subset, calibration, (t,))["selective"][0] for subset in by_shape(asked).values()]
+        return min(row[k] or 0.0 for row in rows for k in ("coverage", "precision", "abstained"))
+
+    return max(sorted(thresholds), key=lambda t: (worst(t), -t))
 
 
 def feature_aurocs(asked: list[Asked], names: Sequence[str]) -> dict[str, float | None]:
@@ -325,16 +373,21 @@ def _pct(x) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
 
+def format_selective(rows: list[dict]) -> list[str]:
+    lines = ["| threshold | coverage (answerable answered) | precision | unanswerable abstained |",
+             "| --- | --- | --- | --- |"]
+    for r in rows:
+        lines.append(f"| {r['threshold']:.1f} | {_pct(r['coverage'])} | {_pct(r['precision'])} | {_pct(r['abstained'])} |")
+    return lines
+
+
 def format_evaluation(name: str, ev: dict) -> str:
     lines = [f"**{name}**: {ev['n']} asked, {ev['right']} right; AUROC {ev['auroc']:.3f}" if ev["auroc"] is not None
              else f"**{name}**: {ev['n']} asked; AUROC –", "",
              "| bin | mean predicted | observed right | count |", "| --- | --- | --- | --- |"]
     for r in ev["reliability"]:
         lines.append(f"| {r['bin']} | {_pct(r['predicted'])} | {_pct(r['observed'])} | {r['count']} |")
-    lines += ["", "| threshold | coverage (answerable answered) | precision | unanswerable abstained |",
-              "| --- | --- | --- | --- |"]
-    for r in ev["selective"]:
-        lines.append(f"| {r['threshold']:.1f} | {_pct(r['coverage'])} | {_pct(r['precision'])} | {_pct(r['abstained'])} |")
+    lines += ["", *format_selective(ev["selective"])]
     return "\n".join(lines)
 
 
@@ -438,19 +491,13 @@ FEATURES = ("margin", "dense", "lexical")
 
 
 def _collect_file(path, first: int | None, last: int | None, max_questions: int | None, seed: int, log):
-    from qa.evaluation.calibrate import OFF_TOPIC_QUESTIONS
     from qa.evaluation.squad import read_articles
 
     articles = read_articles(path)
     articles = articles[-last:] if last else articles[:first]
-    asked = []
-    for shape in SHAPES:
-        corpora = build_shape(articles, shape)
-        sample_questions(corpora, max_questions, seed)
-        t0 = time.time()
-        asked += collect(corpora, off_topic=OFF_TOPIC_QUESTIONS[:8] if shape != "single" else (),
-                         progress=log)
-        log(f"{path} {shape}: {time.time() - t0:.0f}s")
+    t0 = time.time()
+    asked = collect_shapes(articles, max_questions, progress=log, seed=seed)
+    log(f"{path}: {time.time() - t0:.0f}s")
     return asked
 
 
