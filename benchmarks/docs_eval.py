@@ -153,8 +153,10 @@ def has_markup(text: str) -> bool:
     return any(m in text for m in MARKUP)
 
 
-def score(item: dict, result) -> dict:
-    answer = result.answers[0] if result.answers and not result.abstained else None
+def score(item: dict, result, forced: bool = False) -> dict:
+    """``forced``: the top answer counts even when it is below the threshold (``abstained`` then
+    only says that no answer reached it)."""
+    answer = result.answers[0] if result.answers and (forced or not result.abstained) else None
     row = {
         "id": item["id"],
         "split": item["split"],
@@ -264,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     for item in items:
         result = assistant.ask(item["question"], k=1, abstain=not args.no_abstain)
-        row = score(item, result)
+        row = score(item, result, forced=args.no_abstain)
         rows.append(row)
         if not args.json:
             gold = "(unanswerable)" if item.get("unanswerable") else " | ".join(item["answers"])

@@ -34,3 +34,18 @@ def test_bench_assistant_runs():
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout[done.stdout.index("{"):])
     assert result["documents"] == 3 and result["passages"] > 3 and result["indexing_throughput_ratio"] > 0
+
+
+def test_docs_eval_scores_the_forced_answer_below_the_threshold():
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from docs_eval import score
+
+    citation = SimpleNamespace(kind="text", path="/x/rich.md", section=("Install",))
+    guess = SimpleNamespace(text="pip install rich", score=0.2, citation=citation)
+    result = SimpleNamespace(answers=[guess], abstained=True)  # a best guess below the threshold
+    item = {"id": "r1", "split": "heldout", "package": "rich", "question": "How is rich installed?",
+            "answers": ["pip install rich"]}
+    assert score(item, result)["outcome"] == "abstained"
+    assert score(item, result, forced=True)["outcome"] == "right"
