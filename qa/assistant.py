@@ -50,6 +50,32 @@ class CorpusInfo:
     reader: str
 
 
+#: In the default library's folder: where the seed corpus it holds was read from.
+SEED_CORPUS_FILE = "seed_corpus.txt"
+
+
+def _forget_moved_seed_corpus(index: PassageIndex, marker: Path, seed_dir: Path) -> None:
+    """A default library built from a seed corpus elsewhere (another checkout, an
+    older install) drops that copy's documents, so the seed is never held twice;
+    documents ``qa index`` added stay. Recorded after the new seed is in, so a
+    crash in between only repeats this step."""
+    try:
+        previous = Path(marker.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return
+    if not previous.parts or previous == seed_dir:
+        return
+    stale = [e.doc_id for e in index.entries() if Path(e.path).is_relative_to(previous)]
+    if stale:
+        index.remove_documents(stale)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
 class Assistant:
     """Documents in, cited answers out.
 
@@ -130,7 +156,10 @@ class Assistant:
                 shutil.rmtree(index_dir, ignore_errors=True)
                 index = PassageIndex.create(index_dir, settings.index)
             assistant = cls(index, index_dir, settings)
+            seed_dir = settings.corpus_dir.resolve()
+            _forget_moved_seed_corpus(index, index_dir / SEED_CORPUS_FILE, seed_dir)
             index.add_documents(documents, assistant.encoder, progress)
+            _write_atomically(index_dir / SEED_CORPUS_FILE, seed_dir.as_posix())
         return assistant
 
     # ---- corpus ---------------------------------------------------------

@@ -1,5 +1,6 @@
 """The Python API end to end on the seed article, with the real packaged model."""
 
+from dataclasses import replace
 import shutil
 import statistics
 
@@ -11,6 +12,7 @@ from qa import Assistant, IndexStoreError, QuestionError, Settings
 from qa.evaluation.metrics import normalize_answer
 from embeddings.index import MANIFEST_FILE
 from qa.settings import READER_WEIGHTS_DIR
+from conftest import SEEDS
 
 pytestmark = pytest.mark.slow  # the real embedding model and reader throughout
 
@@ -194,3 +196,21 @@ def test_answers_and_passages_come_from_settings(seed_copy):
     result = assistant.ask("Who is Kirill Dmitriev?", abstain=False)
     assert len(result.answers) == 1 and len(result.passages) == 2
     assert len(assistant.ask("Who is Kirill Dmitriev?", k=4, abstain=False).answers) > 1
+
+
+def test_the_default_library_holds_the_seed_once_when_the_install_moves(tmp_path):
+    """A second checkout (or a reinstall elsewhere) shares the user cache: its seed replaces the
+    first one's instead of being held twice, and documents added with ``qa index`` stay."""
+    first, second = tmp_path / "checkout1" / "seeds", tmp_path / "checkout2" / "seeds"
+    shutil.copytree(SEEDS, first)
+    shutil.copytree(SEEDS, second)
+    base = Settings(cache_dir=tmp_path / "cache")
+    library = Assistant.default(replace(base, default_corpus=first))
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Lab\n\nThe centrifuge spins at 9000 rpm.", encoding="utf-8")
+    library.add([notes])
+    moved = Assistant.default(replace(base, default_corpus=second))
+    paths = sorted(Path(d.path) for d in moved.documents)
+    assert paths == sorted([notes.resolve(), *(p.resolve() for p in second.iterdir())])
+    answers = moved.ask("Which car was the bomb placed under?", k=3).answers
+    assert [a.text for a in answers].count("Volkswagen Golf") == 1
