@@ -71,6 +71,20 @@ def test_edge_cases() -> None:
     assert [len(b) for b in batched] == [1, 2]
 
 
+def test_an_int8_quantised_net_still_reads() -> None:
+    """bench_reader_formats.py quantises the torch reader's Linear layers: the forward pass must not
+    assume a plain Linear when it looks for the net's device."""
+    import torch
+
+    from qa.reader.model import SpanModel
+
+    reader = SpanModel.untrained(seed=0)
+    reader.net = torch.ao.quantization.quantize_dynamic(reader.net, {torch.nn.Linear}, dtype=torch.qint8)
+    context = "Ada Lorn was born in Vienna in 1821."
+    (pred,) = reader.predict("Where was Ada Lorn born?", [context], top_k=2)
+    check_prediction(context, pred, 2)
+
+
 def test_windows_cover_long_contexts() -> None:
     assert window_starts(10, 20, 5) == [0]
     starts = window_starts(100, 30, 10)

@@ -154,7 +154,8 @@ class SpanModel(SpanPredictor):
 
     @torch.inference_mode()
     def _forward(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-        device = self.net.qa_outputs.weight.device  # cuda while training there; cpu at query time
+        # cuda while training there; cpu at query time (an int8-quantised net keeps its embeddings as parameters)
+        device = next((p.device for p in self.net.parameters()), torch.device("cpu"))
         start, end = self.net(**{k: v.to(device) for k, v in batch.model_inputs().items()})
         return start.float().cpu().numpy(), end.float().cpu().numpy()
 
