@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+from embeddings.atomic import atomic_write
+
 ONNX_DIR = "onnx"
 OPSET = 17
 #: Threads per onnxruntime session: one question is a handful of small
@@ -65,7 +67,7 @@ def file_digest(path: Path, cache_dir: Path | None = None) -> str:
     if memo_file is not None:
         memo[key] = [*stamp, digest]
         try:
-            _atomic_write(memo_file, json.dumps(memo, indent=1).encode("utf-8"))
+            atomic_write(memo_file, json.dumps(memo, indent=1).encode("utf-8"))
         except OSError:
             pass  # a read-only cache only costs the hash next time
     return digest
@@ -74,18 +76,6 @@ def file_digest(path: Path, cache_dir: Path | None = None) -> str:
 def graph_path(cache_dir: Path, name: str, weights_file: Path) -> Path:
     """``<cache_dir>/onnx/<name>-<sha256 of weights_file, first 16>.onnx``."""
     return Path(cache_dir) / ONNX_DIR / f"{name}-{file_digest(weights_file, cache_dir)}.onnx"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def export(

@@ -18,6 +18,7 @@ from typing import Iterator
 
 import numpy as np
 
+from embeddings.atomic import atomic_write
 from embeddings.distributed import RayOptions, run_on_ray
 from embeddings.documents import Document, Reading, read_documents
 from embeddings.progress import StageProgress
@@ -54,26 +55,23 @@ class CorpusInfo:
 SEED_CORPUS_FILE = "seed_corpus.txt"
 
 
-def _forget_moved_seed_corpus(index: PassageIndex, marker: Path, seed_dir: Path) -> None:
+def _recorded_seed_dir(marker: Path) -> Path | None:
+    try:
+        return Path(marker.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _forget_moved_seed_corpus(index: PassageIndex, previous: Path, seed_dir: Path) -> None:
     """A default library built from a seed corpus elsewhere (another checkout, an
     older install) drops that copy's documents, so the seed is never held twice;
-    documents ``qa index`` added stay. Recorded after the new seed is in, so a
-    crash in between only repeats this step."""
-    try:
-        previous = Path(marker.read_text(encoding="utf-8").strip())
-    except (OSError, ValueError):
-        return
+    documents ``qa index`` added stay. The new place is recorded after the new
+    seed is in, so a crash in between only repeats this step."""
     if not previous.parts or previous == seed_dir:
         return
     stale = [e.doc_id for e in index.entries() if Path(e.path).is_relative_to(previous)]
     if stale:
         index.remove_documents(stale)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 class Assistant:
@@ -157,9 +155,13 @@ class Assistant:
                 index = PassageIndex.create(index_dir, settings.index)
             assistant = cls(index, index_dir, settings)
             seed_dir = settings.corpus_dir.resolve()
-            _forget_moved_seed_corpus(index, index_dir / SEED_CORPUS_FILE, seed_dir)
+            marker = index_dir / SEED_CORPUS_FILE
+            previous = _recorded_seed_dir(marker)
+            if previous is not None:
+                _forget_moved_seed_corpus(index, previous, seed_dir)
             index.add_documents(documents, assistant.encoder, progress)
-            _write_atomically(index_dir / SEED_CORPUS_FILE, seed_dir.as_posix())
+            if previous != seed_dir:  # written once, not on every start
+                atomic_write(marker, seed_dir.as_posix().encode("utf-8"))
         return assistant
 
     # ---- corpus ---------------------------------------------------------

@@ -214,3 +214,7 @@ def test_the_default_library_holds_the_seed_once_when_the_install_moves(tmp_path
     assert paths == sorted([notes.resolve(), *(p.resolve() for p in second.iterdir())])
     answers = moved.ask("Which car was the bomb placed under?", k=3).answers
     assert [a.text for a in answers].count("Volkswagen Golf") == 1
+    marker = moved.index_dir / "seed_corpus.txt"
+    written = marker.stat().st_mtime_ns
+    Assistant.default(replace(base, default_corpus=second))  # the same place: nothing rewritten
+    assert marker.stat().st_mtime_ns == written and marker.read_text() == second.resolve().as_posix()

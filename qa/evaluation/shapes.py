@@ -296,6 +296,8 @@ def collect_shapes(
 # ---- fitting and reporting ---------------------------------------------------
 #: Operating points ``qa calibrate`` chooses among.
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
 def top(asked: Asked, calibration) -> tuple[float, int, str] | None:
     """The candidate the assistant would show first under ``calibration``: (p, right, text)."""
     best = None
@@ -524,7 +526,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threshold", type=float, default=0.3)
     ap.add_argument("--cache", type=Path, default=None, help="folder to keep/reuse the collected candidates")
     ap.add_argument("--seed-article", action="store_true", help="also report on the shipped seed article")
-    ap.add_argument("--out", type=Path, default=None, help="write the refit calibration.json here")
     args = ap.parse_args(argv)
 
     def log(msg: str) -> None:
@@ -551,24 +552,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\n## fit data (train, last articles)")
     print_report(sets["fit"], calibrations, names)
     print("\n## report data (dev)")
-    report = print_report(sets["report"], calibrations, names)
+    print_report(sets["report"], calibrations, names)
     if args.seed_article:
         print("\n## seed article")
         seed_report(calibrations)
-    if args.out:
-        data = {
-            "reader": "span",
-            "weights": refit.weights,
-            "bias": refit.bias,
-            "threshold": refit.threshold,
-            "data": {"file": Path(args.fit_file).name, "articles": f"last {args.fit_articles}",
-                     "shapes": list(SHAPES), "questions_per_shape": args.fit_questions,
-                     "examples": sum(1 for a in sets["fit"] if a.candidates),
-                     "right_answers": sum(a.candidates[0][2] for a in sets["fit"] if a.candidates)},
-            "command": "python -m qa.evaluation.shapes " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "tradeoff_on_report_data": {s: report[s]["refit"]["selective"] for s in report},
-        }
-        args.out.write_text(json.dumps(data, indent=2) + "\n")
     return 0
 
 

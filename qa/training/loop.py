@@ -87,8 +87,10 @@ class Trainer:
 
         torch.manual_seed(cfg.seed)
         self.device = torch.device(cfg.torch_device())
-        if cfg.init_from and resume is None:
-            self.net = load_trained_net(Path(cfg.init_from) / WEIGHTS_FILE, dropout=cfg.dropout)
+        # A checkpoint wins over --init-from: it holds the optimizer and where training is.
+        starting_from = Path(cfg.init_from) if cfg.init_from and resume is None else None
+        if starting_from is not None:
+            self.net = load_trained_net(starting_from / WEIGHTS_FILE, dropout=cfg.dropout)
         else:
             self.net = build_net(pretrained_encoder=True, dropout=cfg.dropout, seed=cfg.seed)
         self.net.to(self.device)
@@ -99,7 +101,7 @@ class Trainer:
             [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
         )
         self.sched = TimeBudgetSchedule(cfg.warmup_steps, total_steps=10**9)
-        self.progress = init_progress(Path(cfg.init_from)) if cfg.init_from else Progress()
+        self.progress = init_progress(starting_from) if starting_from is not None else Progress()
         if resume is not None:
             self._restore(resume)
         elif cfg.max_steps is not None:
