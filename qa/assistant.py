@@ -303,9 +303,9 @@ class Assistant:
         rows = self._scope(within)
         if rows is not None and not len(rows):
             return AskResult(question, [], True, [], reason=f"no document matches {within!r}")
-        depth = self.settings.passages if passages is None else passages
-        retrieved = self.retriever.retrieve(question, max(depth, 1), rows=rows)
-        return self.answer_from(question, retrieved, k, abstain)
+        depth = max(self.settings.passages if passages is None else passages, 1)
+        retrieved = self.retriever.retrieve(question, depth + self.settings.further_passages, rows=rows)
+        return self.answer_from(question, retrieved[:depth], k, abstain, further=retrieved[depth:])
 
     def answer_from(
         self,
@@ -313,8 +313,10 @@ class Assistant:
         retrieved: list[RetrievedPassage],
         k: int | None = None,
         abstain: bool = True,
+        further: list[RetrievedPassage] | None = None,
     ) -> AskResult:
-        """Read answers from given passages (``ask`` without the retrieval).
+        """Read answers from given passages (``ask`` without the retrieval), and
+        from the ``further`` ones too when none of those reaches the threshold.
 
         Every answer's ``confidence`` is put in words against the threshold.
         With ``abstain=False`` answers below the threshold are kept (marked
@@ -323,7 +325,7 @@ class Assistant:
         threshold = self.answer_threshold
         answers = [
             replace(a, confidence=confidence_word(a.score, threshold))
-            for a in self.reader.read(question, retrieved, max(k, 1))
+            for a in self.reader.read(question, retrieved, max(k, 1), further=further or (), until=threshold)
         ]
         confident = [a for a in answers if a.score >= threshold]
         if not confident and (abstain or not answers):

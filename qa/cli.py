@@ -276,8 +276,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         out = Path(args.out)
     else:
         out = reader.weights_dir / CALIBRATION_FILE
-    asked = shapes.collect_shapes(articles, args.questions, settings=settings, reader=reader,
-                                  progress=lambda message: print(message, file=sys.stderr, flush=True))
+    cached = Path(args.cache) / shapes.FIT_CACHE if args.cache else None
+    if cached is not None and cached.is_file():
+        asked = shapes.load_asked(cached)
+    else:
+        asked = shapes.collect_shapes(articles, args.questions, settings=settings, reader=reader,
+                                      progress=lambda message: print(message, file=sys.stderr, flush=True))
+        if cached is not None:
+            shapes.save_asked(asked, cached)
     try:
         fitted = shapes.fit(asked, shapes.FEATURES, threshold=0.5)
     except ValueError as exc:  # e.g. no right (or no wrong) answer among the examples
@@ -417,6 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", type=int, default=10, help="the last N articles (held out from reader training)")
     p.add_argument("--questions", type=int, default=150, help="per document shape")
     p.add_argument("--out", help="where to write the calibration (default: beside the reader)")
+    p.add_argument("--cache", metavar="DIR",
+                   help="keep the reader's candidates in DIR, or reuse them from there (shared with "
+                   "python -m qa.evaluation.shapes --cache; only for the same file, articles and questions)")
     p.add_argument("--threshold", type=float, default=None,
                    help="operating point: answers below this probability are withheld (default: the one whose "
                    "worst coverage, precision or abstention over the shapes is best on this data)")

@@ -51,6 +51,8 @@ class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     #: Passages retrieved and read per question.
     passages: int = 5
+    #: Passages read next when no answer from the first ones reaches the threshold.
+    further_passages: int = 5
     #: Answers returned per question.
     answers: int = 3
     reader_weights: Path = READER_WEIGHTS_DIR

@@ -279,14 +279,21 @@ def test_calibrate_fits_every_document_shape_and_chooses_its_threshold(tmp_path)
     squad = tmp_path / "facts.json"
     squad.write_text(json.dumps(_facts_squad()))
     out = tmp_path / "calibration.json"
+    kept = tmp_path / "candidates"
     proc = run_qa("calibrate", str(squad), "--articles", "3", "--questions", "8", "--out", str(out),
-                  cache=tmp_path / "cache", timeout=600)
+                  "--cache", str(kept), cache=tmp_path / "cache", timeout=600)
     assert proc.returncode == 0, proc.stderr
+    assert "single: " in proc.stderr and (kept / "fit.json").is_file()
     record = json.loads(out.read_text())
     assert set(record["weights"]) == set(FEATURES) and record["threshold"] in THRESHOLDS
     assert list(record["tradeoff_on_calibration_data"]) == list(SHAPES) == record["data"]["shapes"]
     assert record["threshold_rule"].startswith("the best worst figure")
     assert LogisticCalibration.load(out).threshold == record["threshold"]
     assert f"threshold {record['threshold']:.1f}" in proc.stdout and "shape: single" in proc.stdout
+    again = tmp_path / "again.json"
+    proc = run_qa("calibrate", str(squad), "--articles", "3", "--questions", "8", "--out", str(again),
+                  "--cache", str(kept), cache=tmp_path / "cache", timeout=600)
+    assert proc.returncode == 0 and "single: " not in proc.stderr, proc.stderr  # nothing read again
+    assert json.loads(again.read_text())["weights"] == record["weights"]
     bad = run_qa("calibrate", str(squad), "--threshold", "1.5", cache=tmp_path / "cache")
     assert bad.returncode == 1 and bad.stderr.strip() == "qa: error: --threshold must be between 0 and 1"

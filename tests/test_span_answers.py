@@ -87,3 +87,18 @@ def test_shipped_weights_load_offline_in_a_fresh_process():
                           cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["extractive", "August", "2022"]
+
+
+def test_further_passages_are_read_only_when_no_answer_reaches_the_mark(untrained_answerer):
+    first = document_from_text("Alpha beta gamma delta.", "first")
+    second = document_from_text("Epsilon zeta eta theta.", "second")
+    p1, p2 = retrieved(first, 50, 0), retrieved(second, 50, 0)
+
+    def cited(answers):
+        return {a.citation.doc_id for a in answers}
+
+    assert cited(untrained_answerer.read("What is it?", p1, 10, further=p2, until=0.0)) == {"first"}
+    assert cited(untrained_answerer.read("What is it?", p1, 10, further=p2, until=1.01)) == {"first", "second"}
+    assert cited(untrained_answerer.read("What is it?", p1, 10, further=p2)) == {"first"}  # no mark: no further
+    texts = {t for _, t in untrained_answerer.features("What is it?", p1, further=p2, until=1.01)}
+    assert any(t in second.text for t in texts) and any(t in first.text for t in texts)

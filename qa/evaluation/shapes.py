@@ -213,9 +213,12 @@ def _assistant(texts: dict[str, str], settings, encoder, reader):
 def _ask(assistant, question: str, golds: list[str] | None) -> list[tuple[dict[str, float], str, int]]:
     from qa.evaluation.calibrate import is_right
 
-    passages = assistant.retriever.retrieve(question, assistant.settings.passages)
+    depth = assistant.settings.passages  # read as `Assistant.ask` reads
+    passages = assistant.retriever.retrieve(question, depth + assistant.settings.further_passages)
+    read = assistant.reader.features(question, passages[:depth], further=passages[depth:],
+                                     until=assistant.answer_threshold)
     out = []
-    for feats, text in assistant.reader.features(question, passages)[:TOP_CANDIDATES]:
+    for feats, text in read[:TOP_CANDIDATES]:
         out.append((feats, text, int(bool(golds) and is_right(text, golds))))
     return out
 
@@ -503,11 +506,16 @@ def _collect_file(path, first: int | None, last: int | None, max_questions: int 
     return asked
 
 
-def _save(asked: list[Asked], path: Path) -> None:
+#: In a ``--cache`` folder: the candidates collected on the fit (train) articles.
+FIT_CACHE = "fit.json"
+
+
+def save_asked(asked: list[Asked], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([a.__dict__ for a in asked]))
 
 
-def _load(path: Path) -> list[Asked]:
+def load_asked(path: Path) -> list[Asked]:
     return [Asked(**{**d, "candidates": [tuple(c) for c in d["candidates"]]}) for d in json.loads(path.read_text())]
 
 
@@ -537,14 +545,13 @@ def main(argv: list[str] | None = None) -> int:
         ("fit", args.fit_file, None, args.fit_articles, args.fit_questions),
         ("report", args.report_file, args.report_articles, None, args.report_questions),
     ):
-        cached = args.cache / f"{role}.json" if args.cache else None
+        cached = args.cache / (FIT_CACHE if role == "fit" else "report.json") if args.cache else None
         if cached and cached.is_file():
-            sets[role] = _load(cached)
+            sets[role] = load_asked(cached)
         else:
             sets[role] = _collect_file(path, first, last, nq, 0, log)
             if cached:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                _save(sets[role], cached)
+                save_asked(sets[role], cached)
     shipped = LogisticCalibration.load(READER_WEIGHTS_DIR / CALIBRATION_FILE)
     refit = fit(sets["fit"], names, args.threshold)
     print(f"refit weights: {json.dumps(refit.weights)} bias {refit.bias:.3f}")

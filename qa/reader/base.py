@@ -7,7 +7,7 @@ assistant knows nothing of how a reader finds its answers.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Sequence, runtime_checkable
 
 from qa.calibration import LogisticCalibration
 from qa.citations import Answer, RetrievedPassage
@@ -24,12 +24,25 @@ class Reader(Protocol):
         """Load models now (the first ``read`` would otherwise)."""
         ...
 
-    def read(self, question: str, passages: list[RetrievedPassage], top_k: int) -> list[Answer]:
-        """Up to ``top_k`` distinct answers, highest score first; the caller decides on abstention."""
+    def read(
+        self,
+        question: str,
+        passages: list[RetrievedPassage],
+        top_k: int,
+        further: Sequence[RetrievedPassage] = (),
+        until: float | None = None,
+    ) -> list[Answer]:
+        """Up to ``top_k`` distinct answers, highest score first; the caller decides on abstention.
+        When no answer from ``passages`` scores ``until`` or more, ``further`` passages are read too."""
         ...
 
     def features(
-        self, question: str, passages: list[RetrievedPassage]
+        self,
+        question: str,
+        passages: list[RetrievedPassage],
+        further: Sequence[RetrievedPassage] = (),
+        until: float | None = None,
     ) -> list[tuple[dict[str, float], str]]:
-        """Every candidate's calibration features and text, the reader's best first (for ``qa calibrate``)."""
+        """Every candidate's calibration features and text, the reader's best first (for
+        ``qa calibrate``), read as ``read`` would."""
         ...

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from embeddings.chunking import Passage
 from qa.calibration import CALIBRATION_FILE, LogisticCalibration
@@ -144,17 +144,48 @@ class ExtractiveReader:
                 )
         return out
 
+    def rank(self, candidates: list[Candidate]) -> list[tuple[float, Candidate]]:
+        """Candidates with their calibrated P(right), most probable first."""
+        scored = [(self.calibration.probability(c.features), c) for c in candidates]
+        return sorted(scored, key=lambda item: -item[0])
+
+    def _read(
+        self,
+        question: str,
+        passages: list[RetrievedPassage],
+        further: Sequence[RetrievedPassage],
+        until: float | None,
+    ) -> list[tuple[float, Candidate]]:
+        """Read ``passages``; when no answer reaches ``until``, read ``further`` too
+        and rank every candidate together: weak evidence in the first passages
+        often means the answer is further down the retrieval, and a question
+        answered well from the first ones costs no more reading."""
+        candidates = self.candidates(question, passages)
+        ranked = self.rank(candidates)
+        if further and until is not None and (not ranked or ranked[0][0] < until):
+            ranked = self.rank(candidates + self.candidates(question, list(further)))
+        return ranked
+
     def features(
-        self, question: str, passages: list[RetrievedPassage]
+        self,
+        question: str,
+        passages: list[RetrievedPassage],
+        further: Sequence[RetrievedPassage] = (),
+        until: float | None = None,
     ) -> list[tuple[dict[str, float], str]]:
-        ranked = sorted(self.candidates(question, passages), key=lambda c: -c.margin)
+        """Every candidate's features and text, best margin first, read as ``read`` would."""
+        ranked = sorted((c for _, c in self._read(question, passages, further, until)), key=lambda c: -c.margin)
         return [(c.features, c.text) for c in ranked]
 
-    def read(self, question: str, passages: list[RetrievedPassage], top_k: int) -> list[Answer]:
-        scored = sorted(
-            ((self.calibration.probability(c.features), c) for c in self.candidates(question, passages)),
-            key=lambda item: -item[0],
-        )
+    def read(
+        self,
+        question: str,
+        passages: list[RetrievedPassage],
+        top_k: int,
+        further: Sequence[RetrievedPassage] = (),
+        until: float | None = None,
+    ) -> list[Answer]:
+        scored = self._read(question, passages, further, until)
         kept: list[tuple[float, Candidate]] = []
         seen_texts: set[str] = set()
         for prob, cand in scored:
