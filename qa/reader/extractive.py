@@ -5,7 +5,8 @@ the candidates from all passages are scored against each passage's
 no-answer score, spans that cross a sentence are dropped, duplicates from
 overlapping passages are merged, and each survivor becomes a cited `Answer`
 whose confidence combines the reader's margin with the retrieval evidence
-(`LogisticCalibration`). Code blocks answer only questions about code
+(`LogisticCalibration`). Passages further down the retrieval are read only
+when nothing in the first ones reaches the caller's mark (``until``). Code blocks answer only questions about code
 (`qa.questions.is_about_code`), and such answers are cited as ``kind="code"``.
 """
 
