@@ -303,9 +303,17 @@ class Assistant:
         rows = self._scope(within)
         if rows is not None and not len(rows):
             return AskResult(question, [], True, [], reason=f"no document matches {within!r}")
+        first, further = self.passages_to_read(question, passages, rows)
+        return self.answer_from(question, first, k, abstain, further=further)
+
+    def passages_to_read(
+        self, question: str, passages: int | None = None, rows: np.ndarray | None = None
+    ) -> tuple[list[RetrievedPassage], list[RetrievedPassage]]:
+        """One retrieval for both rounds of reading: the ``passages`` read first, and
+        the ``further_passages`` after them, read only when the first are weak."""
         depth = max(self.settings.passages if passages is None else passages, 1)
         retrieved = self.retriever.retrieve(question, depth + self.settings.further_passages, rows=rows)
-        return self.answer_from(question, retrieved[:depth], k, abstain, further=retrieved[depth:])
+        return retrieved[:depth], retrieved[depth:]
 
     def answer_from(
         self,

@@ -213,10 +213,8 @@ def _assistant(texts: dict[str, str], settings, encoder, reader):
 def _ask(assistant, question: str, golds: list[str] | None) -> list[tuple[dict[str, float], str, int]]:
     from qa.evaluation.calibrate import is_right
 
-    depth = assistant.settings.passages  # read as `Assistant.ask` reads
-    passages = assistant.retriever.retrieve(question, depth + assistant.settings.further_passages)
-    read = assistant.reader.features(question, passages[:depth], further=passages[depth:],
-                                     until=assistant.answer_threshold)
+    first, further = assistant.passages_to_read(question)  # read as `Assistant.ask` reads
+    read = assistant.reader.features(question, first, further=further, until=assistant.answer_threshold)
     out = []
     for feats, text in read[:TOP_CANDIDATES]:
         out.append((feats, text, int(bool(golds) and is_right(text, golds))))
