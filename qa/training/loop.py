@@ -34,6 +34,7 @@ from qa.training.checkpoint import (
     sha256_file,
 )
 from qa.training.config import TrainConfig, parse_args
+from qa.training.distill import Teachers, distillation_loss, teacher_folders
 from qa.training.data import batch_order, build_epoch, load_pretokenised, make_batch, training_path
 from qa.training.heldout import evaluate
 from qa.training.schedule import TimeBudgetSchedule
@@ -94,6 +95,9 @@ class Trainer:
         else:
             self.net = build_net(pretrained_encoder=True, dropout=cfg.dropout, seed=cfg.seed)
         self.net.to(self.device)
+        self.teachers = (
+            Teachers(teacher_folders(cfg.teachers), self.device, cfg.temperature) if cfg.teachers else None
+        )
         self.params = [p for p in self.net.parameters() if p.requires_grad]
         decay = [p for p in self.params if p.ndim >= 2]
         no_decay = [p for p in self.params if p.ndim < 2]
@@ -178,6 +182,10 @@ class Trainer:
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_bf16):
             s_log, e_log = self.net(**inputs)
         loss = (F.cross_entropy(s_log, starts) + F.cross_entropy(e_log, ends)) / 2
+        if self.teachers is not None:
+            soft = self.teachers.soft_targets(inputs, autocast=self.use_bf16)
+            w = self.cfg.distill_weight
+            loss = (1 - w) * loss + w * distillation_loss(s_log, e_log, soft, self.cfg.temperature)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.params, 1.0)
         self.opt.step()
