@@ -93,9 +93,7 @@ class Assistant:
         self.index_dir = Path(index_dir) if index_dir is not None else None
         self.encoder = Encoder(index.settings.model, cache_dir=self.settings.cache)
         self.retriever = Retriever(index, self.encoder)
-        self.reader: Reader = reader or ExtractiveReader(
-            self.settings.reader_weights, cache_dir=self.settings.cache
-        )
+        self.reader: Reader = reader or ExtractiveReader.from_settings(self.settings)
         self.last_report = SyncReport()
 
     # ---- construction ---------------------------------------------------

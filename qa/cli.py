@@ -271,7 +271,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise UserError("--threshold must be between 0 and 1")
     articles = _read_squad(path)[-args.articles :]
     settings = args.settings
-    reader = ExtractiveReader(settings.reader_weights)
+    reader = ExtractiveReader.from_settings(settings)
     if args.out:
         out = Path(args.out)
     else:

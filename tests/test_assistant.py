@@ -246,3 +246,23 @@ def test_ask_reads_further_passages_only_when_the_first_ones_are_weak(seed_assis
         assert calls[-1][:2] == (2, 0)
     finally:
         seed_assistant.reader, seed_assistant.settings = saved
+
+
+def test_calibration_evaluation_and_ask_build_the_same_reader(tmp_path, monkeypatch):
+    """What `qa calibrate` and the shapes report measure must be what answers: the int8 ONNX reader
+    from the cache unless QA_READER_INT8=0 (before this, they read with torch in fp32)."""
+    from qa.reader import ExtractiveReader, runtime
+
+    settings = Settings(cache_dir=tmp_path)
+    reader = ExtractiveReader.from_settings(settings)
+    assert reader.int8 and reader.cache_dir == tmp_path and reader.weights_dir == READER_WEIGHTS_DIR
+    assert not ExtractiveReader.from_settings(replace(settings, reader_int8=False)).int8
+    seen = []
+    monkeypatch.setattr(runtime, "load_span_model", lambda *a, **kw: seen.append((a, kw)) or "model")
+    reader.warm_up()
+    assert seen == [((READER_WEIGHTS_DIR, tmp_path), {"int8": True})]
+    from qa.evaluation import shapes
+    import inspect
+
+    for fn in (shapes.collect, shapes.collect_shapes, shapes.seed_report):
+        assert "ExtractiveReader.from_settings(settings)" in inspect.getsource(fn)

@@ -80,6 +80,15 @@ def torch_reader():
 
 @pytest.fixture(scope="module")
 def onnx_reader(cache):
+    """The fp32 graph: the same numbers as torch."""
+    from qa.reader.runtime import load_onnx_span_model
+
+    return load_onnx_span_model(cache_dir=cache, int8=False)
+
+
+@pytest.fixture(scope="module")
+def int8_reader(cache, onnx_reader):
+    """The int8 copy, made from the fp32 graph already in the cache: what answers questions."""
     from qa.reader.runtime import load_onnx_span_model
 
     return load_onnx_span_model(cache_dir=cache)
@@ -118,14 +127,43 @@ def test_onnx_reader_logits_and_spans_equal_torch(onnx_reader, torch_reader):
 
 
 @pytest.mark.slow
-def test_the_export_is_reused(cache, onnx_reader, model_dir, monkeypatch):
+def test_the_int8_reader_is_a_smaller_graph_that_reads_like_fp32(int8_reader, onnx_reader, capfd):
+    from qa.reader.runtime import int8_path
+
+    assert int8_reader.path == int8_path(onnx_reader.path) and int8_reader.path.name.endswith("-int8.onnx")
+    assert int8_reader.path.stat().st_size < 0.7 * onnx_reader.path.stat().st_size
+    import onnx
+
+    nodes = onnx.load(str(int8_reader.path)).graph.node
+    # every weight matrix (6 layers x 6, and the span head) is int8; what stays fp32 multiplies two
+    # activations (attention scores and their use), which have no weights to quantise
+    assert sum(n.op_type == "MatMulInteger" for n in nodes) == 37
+    assert all("/attention/self/MatMul" in n.name for n in nodes if n.op_type == "MatMul")
+    tok = onnx_reader.tokenizer
+    qs = [np.asarray(tok.encode(q, add_special_tokens=False).ids) for q in QUESTIONS]
+    cs = [np.asarray(tok.encode(c, add_special_tokens=False).ids)[:120] for c in CONTEXTS]
+    batch = collate(qs, cs, onnx_reader.cls_id, onnx_reader.sep_id)
+    for got, want in zip(int8_reader._forward(batch), onnx_reader._forward(batch)):
+        answer = want > -1e3  # the masked positions stay exactly masked
+        assert np.array_equal(got > -1e3, answer)
+        assert np.corrcoef(got[answer], want[answer])[0, 1] > 0.98
+    for question in QUESTIONS:
+        got, want = int8_reader.predict(question, CONTEXTS), onnx_reader.predict(question, CONTEXTS)
+        assert max(p.spans[0].score for p in got) == pytest.approx(max(p.spans[0].score for p in want), abs=1.0)
+    best = int8_reader.predict("Who is Kirill Dmitriev?", [CONTEXTS[1]])[0].spans[0]
+    assert "negotiator" in CONTEXTS[1][best.start : best.end]
+    assert "pre-processing" not in "".join(capfd.readouterr())  # the quantiser's advice never reaches a terminal
+
+
+@pytest.mark.slow
+def test_the_export_is_reused(cache, onnx_reader, int8_reader, model_dir, monkeypatch):
     from embeddings import query_encoder
     from qa.reader import model, runtime
 
     OnnxQueryEncoder = query_encoder.OnnxQueryEncoder
     OnnxQueryEncoder(model_dir, cache)
     graphs = sorted((cache / "onnx").glob("*.onnx"))
-    assert [p.name.split("-")[0] for p in graphs] == ["query", "reader"]
+    assert [p.name.split("-")[0] for p in graphs] == ["query", "reader", "reader"]  # the reader: fp32 and int8
     before = {p: p.stat().st_mtime_ns for p in graphs}
 
     def no_export(*args, **kwargs):
@@ -133,7 +171,9 @@ def test_the_export_is_reused(cache, onnx_reader, model_dir, monkeypatch):
 
     monkeypatch.setattr(model.SpanModel, "export_onnx", no_export)
     monkeypatch.setattr(query_encoder, "export_onnx", no_export)
+    monkeypatch.setattr(onnx_export, "quantise_int8", no_export)
     runtime.load_onnx_span_model(cache_dir=cache)
+    runtime.load_onnx_span_model(cache_dir=cache, int8=False)
     OnnxQueryEncoder(model_dir, cache)
     assert {p: p.stat().st_mtime_ns for p in graphs} == before
     assert not [p for p in (cache / "onnx").iterdir() if p.name.endswith(".tmp")]
@@ -145,13 +185,20 @@ def test_a_corrupt_cached_graph_is_replaced(tmp_path, onnx_reader):
 
     from qa.reader.runtime import load_onnx_span_model
 
+    from qa.reader.runtime import OnnxSpanModel, int8_path
+
     cache = tmp_path / "cache"
     graph = cache / "onnx" / onnx_reader.path.name
     graph.parent.mkdir(parents=True)
-    graph.write_bytes(b"not an onnx graph")
+    graph.write_bytes(b"not an onnx graph")  # the fp32 graph the int8 copy is made from
     reader = load_onnx_span_model(cache_dir=cache)
+    assert isinstance(reader, OnnxSpanModel) and reader.path == int8_path(graph)
     assert graph.stat().st_size > 1_000_000
     assert reader.predict("Who is Kirill Dmitriev?", [CONTEXTS[1]])[0].spans
+    reader.path.write_bytes(b"not an onnx graph either")  # and the int8 copy itself
+    again = load_onnx_span_model(cache_dir=cache)
+    assert again.path.stat().st_size > 1_000_000
+    assert again.predict("Who is Kirill Dmitriev?", [CONTEXTS[1]])[0].spans
     shutil.rmtree(cache)
 
 

@@ -236,7 +236,7 @@ def collect(
     from qa.settings import Settings
 
     settings = settings or Settings()
-    reader = reader or ExtractiveReader(settings.reader_weights)
+    reader = reader or ExtractiveReader.from_settings(settings)
     encoder = encoder or CachingEncoder(Encoder(settings.index.model))
     asked: list[Asked] = []
     for corpus in corpora:
@@ -283,7 +283,7 @@ def collect_shapes(
     from qa.settings import Settings
 
     settings = settings or Settings()
-    reader = reader or ExtractiveReader(settings.reader_weights)
+    reader = reader or ExtractiveReader.from_settings(settings)
     encoder = CachingEncoder(Encoder(settings.index.model))
     asked: list[Asked] = []
     for shape in SHAPES:
@@ -458,7 +458,7 @@ def seed_report(calibrations: dict[str, Any], settings=None, reader=None, out=pr
     from qa.settings import Settings, shipped_corpus_dir
 
     settings = settings or Settings()
-    reader = reader or ExtractiveReader(settings.reader_weights)
+    reader = reader or ExtractiveReader.from_settings(settings)
     assistant = Assistant.from_paths([shipped_corpus_dir()], settings=settings)
     assistant.reader = reader
     rows = []

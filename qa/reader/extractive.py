@@ -21,7 +21,7 @@ from qa.calibration import CALIBRATION_FILE, LogisticCalibration
 from qa.lexical import tokenize
 from qa.citations import Answer, RetrievedPassage, make_citation
 from qa.questions import is_about_code
-from qa.settings import READER_WEIGHTS_DIR
+from qa.settings import READER_WEIGHTS_DIR, Settings
 
 if TYPE_CHECKING:
     from qa.reader.model import SpanModel
@@ -84,9 +84,11 @@ class ExtractiveReader:
         spans_per_passage: int = 5,
         model: SpanModel | None = None,
         cache_dir: Path | None = None,
+        int8: bool = True,
     ):
         self.weights_dir = Path(weights_dir)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.int8 = int8
         self.max_answer_tokens = max_answer_tokens
         self.spans_per_passage = spans_per_passage
         if calibration is None:
@@ -97,11 +99,18 @@ class ExtractiveReader:
         self.calibration = calibration
         self._model = model
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ExtractiveReader:
+        """The reader as `ask` reads: the configured weights, their ONNX graph in the cache, int8 or not.
+
+        Calibration and evaluation build theirs here too, so what they measure is what answers."""
+        return cls(settings.reader_weights, cache_dir=settings.cache, int8=settings.reader_int8)
+
     def warm_up(self) -> None:
         if self._model is None:
             from qa.reader.runtime import load_span_model  # ONNX (no torch) when it can
 
-            self._model = load_span_model(self.weights_dir, self.cache_dir)
+            self._model = load_span_model(self.weights_dir, self.cache_dir, int8=self.int8)
 
     @property
     def model(self) -> SpanModel:
