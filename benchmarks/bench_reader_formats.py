@@ -1,4 +1,4 @@
-"""The reader's ONNX graph in fp32 against its int8 copies (the per-channel one ships).
+"""The reader's ONNX graph in fp32 against its int8 copies (QA_READER_INT8=1 reads the per-channel one).
 
     .venv/bin/python benchmarks/bench_reader_formats.py [--questions 5696] [--rounds 3]
 
@@ -11,7 +11,9 @@ round with the order rotated (not question by question, which would evict
 each graph's weights from the cache for the next), so a noisy machine slows
 them alike; the script prints F1,
 the p50 ms per paragraph and each variant's speed as a ratio to the
-fp32 graph. int8 ships because it stays within 0.5 F1 of fp32 on the whole set.
+fp32 graph. int8 stays within 0.5 F1 of fp32 on the whole set, but on real
+documents (`docs_eval.py`) it got a few more answers wrong, so fp32 stays the
+default and int8 is a setting.
 """
 
 from __future__ import annotations
@@ -33,20 +35,20 @@ DEV = ROOT.parent / "shared" / "squad" / "dev-v1.1-public.json"
 
 
 def variants(work: Path) -> dict:
-    """name → reader: the fp32 ONNX graph, the int8 copy that ships, and int8 with the first layer in fp32."""
+    """name → reader: the fp32 ONNX graph (the default), its int8 copy, and int8 with the first layer in fp32."""
     import onnx
 
     from embeddings import onnx_export
     from qa.reader.runtime import READER_THREADS, OnnxSpanModel, load_onnx_span_model
 
-    fp32 = load_onnx_span_model(cache_dir=work, int8=False)
-    shipped = load_onnx_span_model(cache_dir=work)
+    fp32 = load_onnx_span_model(cache_dir=work)
+    int8 = load_onnx_span_model(cache_dir=work, int8=True)
     first_layer = tuple(n.name for n in onnx.load(str(fp32.path)).graph.node
                         if n.op_type == "MatMul" and re.search(r"/layer\.0/", n.name))
     partial = onnx_export.quantise_int8(fp32.path, work / "int8-first-layer-fp32.onnx", keep_fp32=first_layer)
     return {
-        "onnx_fp32": fp32,
-        "onnx_int8_per_channel (ships)": shipped,
+        "onnx_fp32 (default)": fp32,
+        "onnx_int8_per_channel (QA_READER_INT8=1)": int8,
         "onnx_int8_first_layer_fp32": OnnxSpanModel(onnx_export.open_session(partial, READER_THREADS), fp32.window, partial),
     }
 

@@ -80,18 +80,18 @@ def torch_reader():
 
 @pytest.fixture(scope="module")
 def onnx_reader(cache):
-    """The fp32 graph: the same numbers as torch."""
+    """The fp32 graph (the default): the same numbers as torch."""
     from qa.reader.runtime import load_onnx_span_model
 
-    return load_onnx_span_model(cache_dir=cache, int8=False)
+    return load_onnx_span_model(cache_dir=cache)
 
 
 @pytest.fixture(scope="module")
 def int8_reader(cache, onnx_reader):
-    """The int8 copy, made from the fp32 graph already in the cache: what answers questions."""
+    """The int8 copy (QA_READER_INT8=1), made from the fp32 graph already in the cache."""
     from qa.reader.runtime import load_onnx_span_model
 
-    return load_onnx_span_model(cache_dir=cache)
+    return load_onnx_span_model(cache_dir=cache, int8=True)
 
 
 @pytest.mark.slow
@@ -173,7 +173,7 @@ def test_the_export_is_reused(cache, onnx_reader, int8_reader, model_dir, monkey
     monkeypatch.setattr(query_encoder, "export_onnx", no_export)
     monkeypatch.setattr(onnx_export, "quantise_int8", no_export)
     runtime.load_onnx_span_model(cache_dir=cache)
-    runtime.load_onnx_span_model(cache_dir=cache, int8=False)
+    runtime.load_onnx_span_model(cache_dir=cache, int8=True)
     OnnxQueryEncoder(model_dir, cache)
     assert {p: p.stat().st_mtime_ns for p in graphs} == before
     assert not [p for p in (cache / "onnx").iterdir() if p.name.endswith(".tmp")]
@@ -191,12 +191,12 @@ def test_a_corrupt_cached_graph_is_replaced(tmp_path, onnx_reader):
     graph = cache / "onnx" / onnx_reader.path.name
     graph.parent.mkdir(parents=True)
     graph.write_bytes(b"not an onnx graph")  # the fp32 graph the int8 copy is made from
-    reader = load_onnx_span_model(cache_dir=cache)
+    reader = load_onnx_span_model(cache_dir=cache, int8=True)
     assert isinstance(reader, OnnxSpanModel) and reader.path == int8_path(graph)
     assert graph.stat().st_size > 1_000_000
     assert reader.predict("Who is Kirill Dmitriev?", [CONTEXTS[1]])[0].spans
     reader.path.write_bytes(b"not an onnx graph either")  # and the int8 copy itself
-    again = load_onnx_span_model(cache_dir=cache)
+    again = load_onnx_span_model(cache_dir=cache, int8=True)
     assert again.path.stat().st_size > 1_000_000
     assert again.predict("Who is Kirill Dmitriev?", [CONTEXTS[1]])[0].spans
     shutil.rmtree(cache)

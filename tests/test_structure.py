@@ -82,17 +82,17 @@ def test_settings_come_from_the_environment_in_one_place(tmp_path):
         "QA_EMBEDDING_MODEL": "/models/mini",
         "QA_READER_WEIGHTS": str(tmp_path / "w"),
         "QA_MIN_CONFIDENCE": "0.4",
-        "QA_READER_INT8": "0",
+        "QA_READER_INT8": "1",
     }
     s = Settings.from_env(env)
-    assert not s.reader_int8 and Settings.from_env({"QA_READER_INT8": "1"}).reader_int8
+    assert s.reader_int8 and not Settings.from_env({"QA_READER_INT8": "0"}).reader_int8
     assert s.cache == tmp_path / "cache"
     assert s.default_index_dir == tmp_path / "cache" / "indexes" / "default"
     assert s.corpus_dir == tmp_path / "corpus"
     assert s.index.model == "/models/mini"
     assert s.reader_weights == tmp_path / "w" and s.min_confidence == 0.4
     defaults = Settings.from_env({})
-    assert defaults == Settings() and defaults.reader_weights == READER_WEIGHTS_DIR and defaults.reader_int8
+    assert defaults == Settings() and defaults.reader_weights == READER_WEIGHTS_DIR and not defaults.reader_int8
     with pytest.raises(SettingsError, match="QA_READER_INT8 must be 1 or 0"):
         Settings.from_env({"QA_READER_INT8": "maybe"})
     assert (defaults.corpus_dir / "000_81a655e1a47972bf.txt").is_file()

@@ -84,7 +84,7 @@ class ExtractiveReader:
         spans_per_passage: int = 5,
         model: SpanModel | None = None,
         cache_dir: Path | None = None,
-        int8: bool = True,
+        int8: bool = False,
     ):
         self.weights_dir = Path(weights_dir)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
