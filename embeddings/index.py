@@ -325,6 +325,8 @@ class PassageIndex:
         One new segment and one commit."""
         self._check_encoder(encoder)
         self.refresh()
+        # Even a run with nothing to change clears what a killed change left.
+        self._sweep()
         report = SyncReport()
         todo: list[Document] = []
         for doc in documents:

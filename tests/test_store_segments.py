@@ -128,6 +128,16 @@ def test_what_a_killed_change_left_is_never_read_and_is_swept(tmp_path, index, s
     assert not (segments / ".tmp-00000099").exists() and not (segments / "00000098").exists()
 
 
+def test_a_sync_with_nothing_to_change_still_sweeps_what_a_killed_change_left(tmp_path, index, stand_in_encoder):
+    segments = tmp_path / "idx" / "segments"
+    (segments / "00000097").mkdir()  # a killed add, after the rename, before the commit
+    (segments / "00000097" / "rows.npy").write_bytes(b"")
+    report = PassageIndex.open(tmp_path / "idx").add_documents(docs(**TEXTS), stand_in_encoder)
+    assert not report.added and not report.updated and len(report.unchanged) == len(TEXTS)
+    assert not (segments / "00000097").exists()
+    assert {p.name for p in segments.iterdir()} == {f"{s.id:08d}" for s in PassageIndex.open(tmp_path / "idx").segments()}
+
+
 def test_an_empty_document_is_listed_without_a_segment(tmp_path, stand_in_encoder):
     index = PassageIndex.create(tmp_path / "idx", IndexSettings())
     index.add_documents(docs(blank=""), stand_in_encoder)
