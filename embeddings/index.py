@@ -364,11 +364,12 @@ class PassageIndex:
         """Add documents whose passages were already chunked and embedded (benchmarks, other indexers)."""
         texts = [p.embed_text for passages in chunks for p in passages]
         self.refresh()
+        self._sweep()
         replaced = [d.doc_id for d in documents if self.catalog.entry(d.doc_id) is not None]
         self._write(documents, chunks, texts, vectors, self.dimension or vectors.shape[1], replaced)
 
     def _write(self, docs, chunks, texts, vectors, dimension: int, replaced: list[str]) -> None:
-        self._sweep()
+        """One segment and one commit; the caller has swept what a killed change left."""
         counters = self.catalog.counters()
         first = counters["next_row"]
         rows = np.arange(first, first + len(texts), dtype=np.int64)

@@ -277,13 +277,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     else:
         out = reader.weights_dir / CALIBRATION_FILE
     cached = Path(args.cache) / shapes.FIT_CACHE if args.cache else None
-    if cached is not None and cached.is_file():
-        asked = shapes.load_asked(cached)
-    else:
-        asked = shapes.collect_shapes(articles, args.questions, settings=settings, reader=reader,
-                                      progress=lambda message: print(message, file=sys.stderr, flush=True))
-        if cached is not None:
-            shapes.save_asked(asked, cached)
+    asked = shapes.cached_or_collected(cached, lambda: shapes.collect_shapes(
+        articles, args.questions, settings=settings, reader=reader,
+        progress=lambda message: print(message, file=sys.stderr, flush=True)))
     try:
         fitted = shapes.fit(asked, shapes.FEATURES, threshold=0.5)
     except ValueError as exc:  # e.g. no right (or no wrong) answer among the examples

@@ -517,6 +517,16 @@ def load_asked(path: Path) -> list[Asked]:
     return [Asked(**{**d, "candidates": [tuple(c) for c in d["candidates"]]}) for d in json.loads(path.read_text())]
 
 
+def cached_or_collected(cached: Path | None, collect: Callable[[], list[Asked]]) -> list[Asked]:
+    """The candidates kept at ``cached`` if it exists; else ``collect()``, kept there when given."""
+    if cached is not None and cached.is_file():
+        return load_asked(cached)
+    asked = collect()
+    if cached is not None:
+        save_asked(asked, cached)
+    return asked
+
+
 def main(argv: list[str] | None = None) -> int:
     from qa.calibration import CALIBRATION_FILE, LogisticCalibration
     from qa.settings import READER_WEIGHTS_DIR
@@ -544,12 +554,9 @@ def main(argv: list[str] | None = None) -> int:
         ("report", args.report_file, args.report_articles, None, args.report_questions),
     ):
         cached = args.cache / (FIT_CACHE if role == "fit" else "report.json") if args.cache else None
-        if cached and cached.is_file():
-            sets[role] = load_asked(cached)
-        else:
-            sets[role] = _collect_file(path, first, last, nq, 0, log)
-            if cached:
-                save_asked(sets[role], cached)
+        sets[role] = cached_or_collected(
+            cached, lambda path=path, first=first, last=last, nq=nq: _collect_file(path, first, last, nq, 0, log)
+        )
     shipped = LogisticCalibration.load(READER_WEIGHTS_DIR / CALIBRATION_FILE)
     refit = fit(sets["fit"], names, args.threshold)
     print(f"refit weights: {json.dumps(refit.weights)} bias {refit.bias:.3f}")

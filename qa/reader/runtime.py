@@ -73,11 +73,9 @@ def load_onnx_span_model(weights_dir: Path | None = None, *, cache_dir: Path, in
         SpanModel.load(weights_dir).export_onnx(target)
 
     def quantise(target: Path) -> None:
-        if not graph.is_file():
-            export(graph)
         try:
             onnx_export.quantise_int8(graph, target)
-        except Exception:  # noqa: BLE001 - a corrupt fp32 graph in the cache: export it again, once
+        except Exception:  # noqa: BLE001 - the fp32 graph is missing or corrupt: export it, then once more
             export(graph)
             onnx_export.quantise_int8(graph, target)
 

@@ -20,6 +20,7 @@ from safetensors.torch import save_file
 
 from qa.reader.model import WEIGHTS_FILE, WEIGHTS_FORMAT, ReaderNet, weights_metadata
 from qa.training.config import TrainConfig
+from qa.training.distill import teacher_folders
 from qa.training.schedule import TimeBudgetSchedule
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -128,7 +129,7 @@ def distilled_from(cfg: TrainConfig) -> str:
     """The card's line naming the teachers (by sha256) of an ensemble-distillation session, if any."""
     if not cfg.teachers:
         return ""
-    shas = [sha256_file(Path(f.strip()).expanduser() / WEIGHTS_FILE)[:16] for f in cfg.teachers.split(",") if f.strip()]
+    shas = [sha256_file(folder / WEIGHTS_FILE)[:16] for folder in teacher_folders(cfg.teachers)]
     return (f"- distilled from {len(shas)} teachers (reader.safetensors sha256 {', '.join(s + '…' for s in shas)}): "
             f"loss = {1 - cfg.distill_weight:g} × hard labels + {cfg.distill_weight:g} × KL to their averaged span "
             f"distributions at temperature {cfg.temperature:g}\n")

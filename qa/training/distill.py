@@ -35,16 +35,12 @@ class Teachers:
     def __init__(self, folders: Sequence[Path], device: torch.device, temperature: float) -> None:
         if temperature <= 0:
             raise SystemExit("--temperature must be > 0")
-        self.folders = list(folders)
         self.temperature = temperature
         self.nets: list[ReaderNet] = []
-        for folder in self.folders:
+        for folder in folders:
             net = load_trained_net(folder / WEIGHTS_FILE).to(device).eval()
             net.requires_grad_(False)
             self.nets.append(net)
-
-    def __len__(self) -> int:
-        return len(self.nets)
 
     @torch.no_grad()
     def soft_targets(self, inputs: dict[str, torch.Tensor], autocast: bool) -> tuple[torch.Tensor, torch.Tensor]:
