@@ -144,3 +144,21 @@ def test_threshold_is_the_one_with_the_best_worst_figure_over_shapes():
     # either, so the lowest (answer most) wins the tie.
     sure = LogisticCalibration({"margin": 0.0}, 30.0, 0.5)
     assert shapes.choose_threshold(asked, sure) == min(shapes.THRESHOLDS)
+
+
+def test_coverage_times_precision_never_exceeds_the_top_answer_right_rate():
+    # The bound the report prints beside the selective figures: at any threshold,
+    # the right answers given are some of the questions whose top answer is right.
+    asked = _synthetic(seed=5, n=600)
+    cal = shapes.fit(asked, shapes.FEATURES, threshold=0.5)
+    ev = shapes.evaluate(asked, cal, thresholds=shapes.THRESHOLDS)
+    answerable = [a for a in asked if a.kind == "answerable"]
+    assert ev["top_right"] == sum(a.candidates[0][2] for a in answerable) / len(answerable)
+    for row in ev["selective"]:
+        assert row["coverage"] * (row["precision"] or 0.0) <= ev["top_right"] + 1e-12
+    # At a threshold nothing falls below, the bound is reached.
+    everything = shapes.evaluate(asked, LogisticCalibration({"margin": 0.0}, 30.0, 0.5), thresholds=(0.5,))
+    row = everything["selective"][0]
+    assert row["coverage"] == 1.0 and row["precision"] == pytest.approx(everything["top_right"])
+    assert "top answer right on" in shapes.format_evaluation("refit", ev)
+    assert shapes.evaluate([a for a in asked if a.kind != "answerable"], cal)["top_right"] is None

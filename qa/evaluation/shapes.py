@@ -366,6 +366,9 @@ def evaluate(asked: list[Asked], calibration, thresholds=(0.3, 0.4, 0.5)) -> dic
     return {
         "n": len(tops),
         "right": sum(labels),
+        # The top answer right, whatever its score: coverage x precision cannot exceed this
+        # at any threshold (an answered right question is one of these).
+        "top_right": sum(y for _, y in answerable) / len(answerable) if answerable else None,
         "auroc": auroc(probs, labels),
         "reliability": reliability(probs, labels),
         "selective": [selective(answerable, unanswerable, t) for t in thresholds],
@@ -388,6 +391,9 @@ def format_evaluation(name: str, ev: dict) -> str:
     lines = [f"**{name}**: {ev['n']} asked, {ev['right']} right; AUROC {ev['auroc']:.3f}" if ev["auroc"] is not None
              else f"**{name}**: {ev['n']} asked; AUROC –", "",
              "| bin | mean predicted | observed right | count |", "| --- | --- | --- | --- |"]
+    if ev["top_right"] is not None:
+        lines[1:1] = ["", f"top answer right on {_pct(ev['top_right'])} of answerable questions: the most that"
+                      " coverage x precision can reach at any threshold"]
     for r in ev["reliability"]:
         lines.append(f"| {r['bin']} | {_pct(r['predicted'])} | {_pct(r['observed'])} | {r['count']} |")
     lines += ["", *format_selective(ev["selective"])]
