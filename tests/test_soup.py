@@ -1,0 +1,68 @@
+"""`qa.training.soup`: the mean of several readers' weights, as one reader."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors import safe_open
+from safetensors.numpy import load_file, save_file
+
+from qa.reader.predictor import WEIGHTS_FILE, weights_metadata
+from qa.settings import READER_WEIGHTS_DIR
+from qa.training.checkpoint import sha256_file
+from qa.training.soup import main, soup
+
+SHIPPED = READER_WEIGHTS_DIR / WEIGHTS_FILE
+
+
+def _shifted(folder: Path, shift: float, drop: str | None = None) -> Path:
+    """The shipped reader with ``shift`` added to every tensor (and one tensor left out)."""
+    with safe_open(str(SHIPPED), "np") as f:
+        meta = dict(f.metadata())
+    tensors = {k: (v.astype(np.float32) + shift).astype(v.dtype) for k, v in load_file(str(SHIPPED)).items() if k != drop}
+    folder.mkdir(parents=True)
+    save_file(tensors, str(folder / WEIGHTS_FILE), metadata=meta)
+    return folder
+
+
+def test_the_soup_is_the_mean_of_its_members_and_names_them(tmp_path):
+    up, down = _shifted(tmp_path / "up", 0.25), _shifted(tmp_path / "down", -0.25)
+    target = soup([up, down, READER_WEIGHTS_DIR], tmp_path / "soup")
+    shipped, souped = load_file(str(SHIPPED)), load_file(str(target))
+    assert souped.keys() == shipped.keys()
+    for k, v in shipped.items():
+        assert souped[k].dtype == v.dtype
+        # +0.25 and -0.25 cancel: the mean is the shipped tensor (to fp16 rounding of the shifted copies)
+        np.testing.assert_allclose(souped[k].astype(np.float32), v.astype(np.float32), atol=2e-3)
+    meta = weights_metadata(target)
+    assert meta["max_seq_len"] == weights_metadata(SHIPPED)["max_seq_len"]
+    assert json.loads(meta["souped_from"]) == [sha256_file(p / WEIGHTS_FILE) for p in (up, down, READER_WEIGHTS_DIR)]
+
+
+def test_two_members_average_to_the_midpoint(tmp_path):
+    up = _shifted(tmp_path / "up", 0.5)
+    souped = load_file(str(soup([READER_WEIGHTS_DIR, up], tmp_path / "soup")))
+    key = next(iter(souped))
+    expected = (load_file(str(SHIPPED))[key].astype(np.float64) + load_file(str(up / WEIGHTS_FILE))[key]) / 2
+    np.testing.assert_allclose(souped[key].astype(np.float64), expected, atol=1e-3)
+    assert not np.allclose(souped[key], load_file(str(SHIPPED))[key])
+
+
+def test_members_that_do_not_match_are_refused_in_one_line(tmp_path, capsys):
+    key = next(iter(load_file(str(SHIPPED))))
+    odd = _shifted(tmp_path / "odd", 0.0, drop=key)
+    with pytest.raises(ValueError, match="same tensors"):
+        soup([READER_WEIGHTS_DIR, odd], tmp_path / "soup")
+    with pytest.raises(ValueError, match="at least two"):
+        soup([READER_WEIGHTS_DIR], tmp_path / "soup")
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / WEIGHTS_FILE).write_bytes(b"not weights")
+    for members in ([str(READER_WEIGHTS_DIR), str(odd)], [str(READER_WEIGHTS_DIR), str(tmp_path / "junk")],
+                    [str(READER_WEIGHTS_DIR), str(tmp_path / "missing")]):
+        with pytest.raises(SystemExit) as exc:
+            main(["--out", str(tmp_path / "soup"), *members])
+        assert str(exc.value).startswith("error: ") and "\n" not in str(exc.value)
+    assert not (tmp_path / "soup").exists()
