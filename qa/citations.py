@@ -19,7 +19,9 @@ from embeddings.documents import Document
 
 
 NOT_FOUND = "Not found in your documents"
-NO_ANSWER_REASON = "nothing in the documents answers this"
+#: An abstention: the reader may have found candidates, none confident enough, so
+#: it never claims the documents hold nothing.
+NO_ANSWER_REASON = "no answer in the documents reached the confidence threshold"
 EMPTY_INDEX_REASON = "the index holds no documents"
 BELOW_THRESHOLD_REASON = "no answer reached the confidence threshold; these are best guesses"
 

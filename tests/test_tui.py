@@ -229,6 +229,9 @@ def test_no_answer_says_so_and_shows_nearest_passages(assistant):
             assert not exchange.query(AnswerCard)
             card = exchange.query_one(NotFoundCard)
             assert "Not found in your documents" in str(card.query_one(".headline").render())
+            # Withheld, not absent: it says no answer was confident enough, and where the bar is.
+            reason = str(card.query_one(".reason").render())
+            assert f"reached the confidence threshold ({assistant.answer_threshold:.2f})" in reason
             links = list(card.query(SourceLink))
             assert links and all(link.target.answer is None for link in links)
             # A nearest passage opens as a passage, not as an answer.

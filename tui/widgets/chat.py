@@ -251,6 +251,8 @@ class NotFoundCard(Vertical):
         yield Static(NOT_FOUND, classes="headline")
         passages = self.result.passages[: self.max_passages]
         reason = self.result.reason or NO_ANSWER_REASON
+        if reason == NO_ANSWER_REASON and self.result.threshold is not None:
+            reason += f" ({self.result.threshold:.2f})"
         reason = reason[:1].upper() + reason[1:]
         if passages:
             yield Static(Text(f"{safe(reason)}. Nearest passages:"), classes="reason")
