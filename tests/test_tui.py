@@ -35,6 +35,7 @@ from embeddings.chunking import chunk_document
 from embeddings.documents import Document, read_document
 from embeddings.index import SyncReport
 from qa.citations import Answer, AskResult, Citation, make_citation
+from qa.evaluation.metrics import normalize_answer
 from qa.questions import QuestionError, check_question
 from tui.app import QAApp
 from tui.messages import AnswerFailed, Answered, AssistantLoaded, QuestionRefused
@@ -213,6 +214,46 @@ def test_answer_is_cited_and_its_source_opens_at_the_span(assistant):
             # Copy the answer with its citation and the file's path.
             await pilot.press("ctrl+y")
             assert app.clipboard == f"{answers[2].text}\n[3] {c3.label}\n{c3.path}"
+
+    run(scenario())
+
+
+@pytest.mark.slow
+def test_best_guesses_from_the_palette_are_shown_marked_low_then_hidden_again(assistant):
+    # "Friday" is the reader's top answer to this question but scores below the threshold.
+    question = "What day was the bombing?"
+    threshold = assistant.answer_threshold
+
+    async def toggle(pilot, name: str) -> None:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*name)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+
+    async def scenario():
+        app = QAApp(assistant_factory=lambda: assistant)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            withheld = await ask(pilot, question)
+            assert withheld.query(NotFoundCard) and not withheld.query(AnswerCard)
+            await toggle(pilot, "best guesses: show")
+            assert app.main_screen.best_guesses
+            shown = await ask(pilot, question)
+            card = shown.query_one(AnswerCard)
+            assert not shown.query(NotFoundCard)
+            assert card.border_title.endswith(f"below the {threshold:.2f} threshold")
+            assert card.border_title.startswith(("Best guess", f"{len(card.result.answers)} best guesses"))
+            answers = card.result.answers
+            assert answers and normalize_answer(answers[0].text) == "friday"
+            assert all(a.score < threshold and a.confidence == "low" for a in answers)
+            labels = [str(s.render()) for s in card.query(".score")]
+            assert labels[0] == f"low {answers[0].score:.2f}"
+            await toggle(pilot, "best guesses: hide")
+            assert not app.main_screen.best_guesses
+            again = await ask(pilot, question)
+            assert again.query(NotFoundCard) and not again.query(AnswerCard)
 
     run(scenario())
 

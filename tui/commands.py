@@ -27,6 +27,12 @@ class QACommands(Provider):
             ("Show corpus info", screen.action_corpus_info,
              "Documents, passages, model and index location"),
         ]
+        show = not screen.best_guesses
+        commands.append(
+            (f"Best guesses: {'show' if show else 'hide'}", partial(screen.set_best_guesses, show),
+             "When no answer reaches the confidence threshold, show the best guesses marked low"
+             if show else "Show only answers that reach the confidence threshold")
+        )
         for n in ANSWER_COUNTS:
             current = " (current)" if n == screen.answer_count else ""
             commands.append(

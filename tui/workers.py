@@ -77,12 +77,13 @@ def load_assistant(
 
 
 def answer(
-    target: MessagePump, assistant: Assistant, lock: threading.Lock, exchange: Exchange, k: int
+    target: MessagePump, assistant: Assistant, lock: threading.Lock, exchange: Exchange, k: int,
+    guesses: bool = False,
 ) -> None:
-    """Ask ``exchange.question``; up to ``k`` answers."""
+    """Ask ``exchange.question``; up to ``k`` answers (with ``guesses``, those below the threshold too)."""
     try:
         with lock:
-            result = assistant.ask(exchange.question, k=k)
+            result = assistant.ask(exchange.question, k=k, abstain=not guesses)
     except QuestionError as exc:
         post(target, QuestionRefused(exchange, str(exc)))
         return

@@ -27,7 +27,7 @@ KEYS = [
     ("Ctrl+N / Ctrl+B", "next / previous citation (opens it)"),
     ("Ctrl+Y", "copy the answer with its citation and file path"),
     ("Ctrl+L", "clear the conversation"),
-    ("Ctrl+P", "commands: index a file or folder, corpus info, 1/3/5 answers"),
+    ("Ctrl+P", "commands: index a file or folder, corpus info, 1/3/5 answers, best guesses"),
     ("F1 / ?", "this help"),
     ("Ctrl+Q", "quit"),
 ]

@@ -89,6 +89,8 @@ class MainScreen(Screen[None]):
         self.assistant_factory = assistant_factory
         self.assistant: Assistant | None = None
         self.answer_count = answer_count
+        #: Show the best guesses, marked low, when no answer reaches the threshold (``qa ask --all``).
+        self.best_guesses = False
         self.selected: SourceTarget | None = None
         self._queue: list[Exchange] = []
         self._lock = threading.Lock()  # one call into the assistant at a time
@@ -224,7 +226,8 @@ class MainScreen(Screen[None]):
         assert self.assistant is not None
         exchange.set_pending("Searching your documents…")
         self.run_worker(
-            partial(workers.answer, self, self.assistant, self._lock, exchange, self.answer_count),
+            partial(workers.answer, self, self.assistant, self._lock, exchange, self.answer_count,
+                    guesses=self.best_guesses),
             name="ask", group="ask", thread=True, exit_on_error=False,
         )
 
@@ -383,6 +386,11 @@ class MainScreen(Screen[None]):
         await self.chat.clear()
         self.question_input.focus()
         self.refresh_bindings()
+
+    def set_best_guesses(self, show: bool) -> None:
+        self.best_guesses = show
+        self.notify("Best guesses below the threshold are shown, marked low" if show
+                    else "Only answers above the threshold are shown")
 
     def set_answer_count(self, n: int) -> None:
         self.answer_count = n

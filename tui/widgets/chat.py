@@ -218,7 +218,11 @@ class AnswerCard(Vertical):
         super().__init__(**kwargs)
         self.result = result
         n = len(result.answers)
-        self.border_title = "Answer" if n == 1 else f"{n} answers · best first"
+        if result.abstained:  # best guesses, asked for: none reached the threshold
+            guesses = "Best guess" if n == 1 else f"{n} best guesses"
+            self.border_title = f"{guesses} · below the {result.threshold or 0:.2f} threshold"
+        else:
+            self.border_title = "Answer" if n == 1 else f"{n} answers · best first"
 
     def compose(self) -> ComposeResult:
         for number, answer in enumerate(self.result.answers, 1):
@@ -281,7 +285,7 @@ class Exchange(Vertical):
     async def show_result(self, result: AskResult) -> None:
         self.result = result
         await self.query(".pending").remove()
-        if result.abstained:
+        if result.abstained and not result.answers:
             await self.mount(NotFoundCard(result))
         else:
             await self.mount(AnswerCard(result))
