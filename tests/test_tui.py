@@ -112,7 +112,7 @@ class FakeAssistant:
     def document(self, doc_id: str) -> Document:
         return {d.doc_id: d for d in self.documents}[doc_id]
 
-    def ask(self, question: str, k: int = 3) -> AskResult:
+    def ask(self, question: str, k: int = 3, abstain: bool = True) -> AskResult:
         with self._call():
             question = check_question(question)
             if "refuse" in question:
@@ -667,7 +667,7 @@ class FileAssistant(FakeAssistant):
         self.passages = [p for d in self.documents for p in chunk_document(d, max_words=40)]
         self.phrases = phrases
 
-    def ask(self, question: str, k: int = 3) -> AskResult:
+    def ask(self, question: str, k: int = 3, abstain: bool = True) -> AskResult:
         with self._call():
             pattern = re.compile(self.phrases[question])
             document = next(d for d in self.documents if pattern.search(d.text))
