@@ -389,11 +389,11 @@ def format_selective(rows: list[dict]) -> list[str]:
 
 def format_evaluation(name: str, ev: dict) -> str:
     lines = [f"**{name}**: {ev['n']} asked, {ev['right']} right; AUROC {ev['auroc']:.3f}" if ev["auroc"] is not None
-             else f"**{name}**: {ev['n']} asked; AUROC –", "",
-             "| bin | mean predicted | observed right | count |", "| --- | --- | --- | --- |"]
+             else f"**{name}**: {ev['n']} asked; AUROC –", ""]
     if ev["top_right"] is not None:
-        lines[1:1] = ["", f"top answer right on {_pct(ev['top_right'])} of answerable questions: the most that"
-                      " coverage x precision can reach at any threshold"]
+        lines += [f"top answer right on {_pct(ev['top_right'])} of answerable questions: the most that"
+                  " coverage x precision can reach at any threshold", ""]
+    lines += ["| bin | mean predicted | observed right | count |", "| --- | --- | --- | --- |"]
     for r in ev["reliability"]:
         lines.append(f"| {r['bin']} | {_pct(r['predicted'])} | {_pct(r['observed'])} | {r['count']} |")
     lines += ["", *format_selective(ev["selective"])]
