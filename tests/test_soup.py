@@ -66,3 +66,16 @@ def test_members_that_do_not_match_are_refused_in_one_line(tmp_path, capsys):
             main(["--out", str(tmp_path / "soup"), *members])
         assert str(exc.value).startswith("error: ") and "\n" not in str(exc.value)
     assert not (tmp_path / "soup").exists()
+
+
+def test_the_soup_card_names_the_command_the_members_and_the_result(tmp_path):
+    up = _shifted(tmp_path / "up", 0.5)
+    target = soup([READER_WEIGHTS_DIR, up], tmp_path / "soup")
+    card = (tmp_path / "soup" / "MODEL_CARD.md").read_text()
+    assert f"python -m qa.training.soup --out {tmp_path / 'soup'} {READER_WEIGHTS_DIR} {up}" in card
+    assert f"sha256: `{sha256_file(target)}`" in card
+    for member in (READER_WEIGHTS_DIR, up):
+        assert f"`{sha256_file(member / WEIGHTS_FILE)}`" in card
+    # each member's own training commands, from its metadata
+    history = json.loads(weights_metadata(SHIPPED)["history"])
+    assert history["commands"][-1] in card

@@ -10,8 +10,10 @@ their logit-averaging ensemble 77.0, the shipped reader 76.3.
     python -m qa.training.soup --out DIR WEIGHTS_DIR WEIGHTS_DIR [...]
 
 The first member gives the metadata (format, window size, training history);
-``souped_from`` records every member's sha256. Members must share every
-tensor name and shape, else it is a one-line error.
+``souped_from`` records every member's sha256, and ``MODEL_CARD.md`` beside
+the weights names each member with its training commands, so the soup can
+be traced to the runs that made it. Members must share every tensor name and
+shape, else it is a one-line error.
 """
 
 from __future__ import annotations
@@ -49,7 +51,48 @@ def soup(members: Sequence[Path], out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     target = out / WEIGHTS_FILE
     save_file(averaged, str(target), metadata=meta)
+    (out / "MODEL_CARD.md").write_text(soup_card(members, paths, out, target), encoding="utf-8")
     return target
+
+
+def soup_card(members: Sequence[Path], paths: Sequence[Path], out: Path, target: Path) -> str:
+    """The soup's model card: the command, the result's sha256, and every member's runs."""
+    rows, runs = [], []
+    for i, (member, path) in enumerate(zip(members, paths), 1):
+        meta = weights_metadata(path)
+        history = json.loads(meta.get("history", "{}"))
+        sha = sha256_file(path)
+        rows.append(
+            f"| {i} | `{member}` | `{sha}` | {meta.get('max_seq_len', '?')} | {meta.get('examples_seen', '?')} "
+            f"| `{meta.get('data_sha256', '?')[:16]}…` |"
+        )
+        commands = "\n".join(history.get("commands", [])) or "(no training commands recorded)"
+        runs.append(f"### Member {i} (`{sha[:16]}…`)\n\n```\n{commands}\n```")
+    member_list = " ".join(str(m) for m in members)
+    return f"""# Span reader: a weight soup of {len(members)} readers
+
+The uniform mean of the weights of the readers below, all fine-tuned here on SQuAD v1.1 *train*
+from the same start; it reads with the first member's settings (window size, format).
+
+## Command
+
+```
+python -m qa.training.soup --out {out} {member_list}
+```
+
+## Members
+
+| # | folder | sha256 | windows | examples seen | data sha256 |
+|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+{chr(10).join(runs)}
+
+## Weights
+
+- `{WEIGHTS_FILE}`: {target.stat().st_size / 1e6:.1f} MB
+- sha256: `{sha256_file(target)}`
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
