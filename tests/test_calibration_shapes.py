@@ -162,3 +162,29 @@ def test_coverage_times_precision_never_exceeds_the_top_answer_right_rate():
     assert row["coverage"] == 1.0 and row["precision"] == pytest.approx(everything["top_right"])
     assert "top answer right on" in shapes.format_evaluation("refit", ev)
     assert shapes.evaluate([a for a in asked if a.kind != "answerable"], cal)["top_right"] is None
+
+
+def test_the_report_reads_with_the_configured_reader_and_its_own_calibration(tmp_path, monkeypatch, capsys):
+    # `QA_READER_WEIGHTS=DIR python -m qa.evaluation.shapes` must report DIR's reader (a candidate
+    # before it ships), with DIR's calibration as the one in use: not the shipped reader.
+    import json
+
+    weights = tmp_path / "candidate"
+    weights.mkdir()
+    (weights / "calibration.json").write_text(json.dumps({"weights": {"margin": 0.123}, "bias": -1.5, "threshold": 0.6}))
+    squad = tmp_path / "squad.json"
+    squad.write_text(json.dumps({"version": "1.1", "data": ARTICLES}))
+    monkeypatch.setenv("QA_READER_WEIGHTS", str(weights))
+    seen = []
+
+    def fake_collect(articles, max_questions, settings=None, reader=None, progress=None, seed=0):
+        seen.append((settings.reader_weights, reader.weights_dir, reader.calibration))
+        return _synthetic(seed=len(seen))
+
+    monkeypatch.setattr(shapes, "collect_shapes", fake_collect)
+    assert shapes.main(["--fit-file", str(squad), "--report-file", str(squad)]) == 0
+    assert len(seen) == 2  # the fit file and the report file
+    for settings_dir, reader_dir, calibration in seen:
+        assert settings_dir == reader_dir == weights
+        assert calibration == LogisticCalibration({"margin": 0.123}, -1.5, 0.6)
+    assert "**shipped**" in capsys.readouterr().out  # reported as the calibration in use

@@ -235,7 +235,7 @@ def collect(
     from qa.reader import ExtractiveReader
     from qa.settings import Settings
 
-    settings = settings or Settings()
+    settings = settings or Settings.from_env()
     reader = reader or ExtractiveReader.from_settings(settings)
     encoder = encoder or CachingEncoder(Encoder(settings.index.model))
     asked: list[Asked] = []
@@ -282,7 +282,7 @@ def collect_shapes(
     from qa.reader import ExtractiveReader
     from qa.settings import Settings
 
-    settings = settings or Settings()
+    settings = settings or Settings.from_env()
     reader = reader or ExtractiveReader.from_settings(settings)
     encoder = CachingEncoder(Encoder(settings.index.model))
     asked: list[Asked] = []
@@ -463,7 +463,7 @@ def seed_report(calibrations: dict[str, Any], settings=None, reader=None, out=pr
     from qa.reader import ExtractiveReader
     from qa.settings import Settings, shipped_corpus_dir
 
-    settings = settings or Settings()
+    settings = settings or Settings.from_env()
     reader = reader or ExtractiveReader.from_settings(settings)
     assistant = Assistant.from_paths([shipped_corpus_dir()], settings=settings)
     assistant.reader = reader
@@ -499,13 +499,15 @@ def seed_report(calibrations: dict[str, Any], settings=None, reader=None, out=pr
 FEATURES = ("margin", "dense", "lexical")
 
 
-def _collect_file(path, first: int | None, last: int | None, max_questions: int | None, seed: int, log):
+def _collect_file(
+    path, first: int | None, last: int | None, max_questions: int | None, seed: int, log, settings, reader
+):
     from qa.evaluation.squad import read_articles
 
     articles = read_articles(path)
     articles = articles[-last:] if last else articles[:first]
     t0 = time.time()
-    asked = collect_shapes(articles, max_questions, progress=log, seed=seed)
+    asked = collect_shapes(articles, max_questions, settings=settings, reader=reader, progress=log, seed=seed)
     log(f"{path}: {time.time() - t0:.0f}s")
     return asked
 
@@ -534,8 +536,10 @@ def cached_or_collected(cached: Path | None, collect: Callable[[], list[Asked]])
 
 
 def main(argv: list[str] | None = None) -> int:
-    from qa.calibration import CALIBRATION_FILE, LogisticCalibration
-    from qa.settings import READER_WEIGHTS_DIR
+    """The report for the reader ``ask`` uses (``QA_READER_WEIGHTS``, ``QA_READER_INT8``):
+    its own calibration ("shipped": the one beside its weights) against a refit."""
+    from qa.reader import ExtractiveReader
+    from qa.settings import Settings
 
     ap = argparse.ArgumentParser(prog="python -m qa.evaluation.shapes", description=__doc__.splitlines()[0])
     ap.add_argument("--fit-file", default="../shared/squad/train-v1.1.json.gz")
@@ -554,6 +558,8 @@ def main(argv: list[str] | None = None) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     names = [n for n in args.features.split(",") if n]
+    settings = Settings.from_env()
+    reader = ExtractiveReader.from_settings(settings)
     sets = {}
     for role, path, first, last, nq in (
         ("fit", args.fit_file, None, args.fit_articles, args.fit_questions),
@@ -561,9 +567,11 @@ def main(argv: list[str] | None = None) -> int:
     ):
         cached = args.cache / (FIT_CACHE if role == "fit" else "report.json") if args.cache else None
         sets[role] = cached_or_collected(
-            cached, lambda path=path, first=first, last=last, nq=nq: _collect_file(path, first, last, nq, 0, log)
+            cached, lambda path=path, first=first, last=last, nq=nq: _collect_file(
+                path, first, last, nq, 0, log, settings, reader
+            )
         )
-    shipped = LogisticCalibration.load(READER_WEIGHTS_DIR / CALIBRATION_FILE)
+    shipped = reader.calibration
     refit = fit(sets["fit"], names, args.threshold)
     print(f"refit weights: {json.dumps(refit.weights)} bias {refit.bias:.3f}")
     calibrations = {"shipped": shipped, "refit": refit}
@@ -573,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
     print_report(sets["report"], calibrations, names)
     if args.seed_article:
         print("\n## seed article")
-        seed_report(calibrations)
+        seed_report(calibrations, settings, reader)
     return 0
 
 
