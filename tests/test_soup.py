@@ -58,6 +58,8 @@ def test_members_that_do_not_match_are_refused_in_one_line(tmp_path, capsys):
         soup([READER_WEIGHTS_DIR, odd], tmp_path / "soup")
     with pytest.raises(ValueError, match="at least two"):
         soup([READER_WEIGHTS_DIR], tmp_path / "soup")
+    with pytest.raises(ValueError, match="is one of the members"):  # it would overwrite a member it names
+        soup([odd, READER_WEIGHTS_DIR], odd)
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / WEIGHTS_FILE).write_bytes(b"not weights")
     for members in ([str(READER_WEIGHTS_DIR), str(odd)], [str(READER_WEIGHTS_DIR), str(tmp_path / "junk")],

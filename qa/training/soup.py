@@ -35,6 +35,8 @@ def soup(members: Sequence[Path], out: Path) -> Path:
 
     if len(members) < 2:
         raise ValueError("a soup needs at least two readers")
+    if any(Path(m).resolve() == Path(out).resolve() for m in members):
+        raise ValueError(f"the output folder {out} is one of the members: write the soup elsewhere")
     paths = [weights_path(Path(m)) for m in members]
     meta = dict(weights_metadata(paths[0]))
     for p in paths[1:]:
