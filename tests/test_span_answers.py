@@ -14,7 +14,7 @@ from embeddings.chunking import chunk_document
 from embeddings.documents import document_from_text
 from qa.citations import RetrievedPassage
 from qa.reader import ExtractiveReader, Reader
-from qa.reader.extractive import within_one_sentence
+from qa.reader.extractive import splits_a_token, within_one_sentence
 
 from conftest import ROOT
 
@@ -34,7 +34,7 @@ def retrieved(doc, max_words, overlap):
 
 words = st.sampled_from(
     ["Golf", "Volkswagen", "café", "Ünïcödé", "日本", "the", "bomb.", "3.5", "U.S.", "“quoted”",
-     "(1990)", "a", "war?", "—", "peace!"]
+     "(1990)", "a", "war?", "—", "peace!", "pic.twitter.com/qemmLN8G9v", "10:30", "@RWApodcast"]
 )
 seps = st.sampled_from([" ", "  ", "\n", "\n\n", "\t", "\u00a0"])
 texts = st.lists(st.tuples(words, seps), min_size=3, max_size=60).map(
@@ -56,6 +56,7 @@ def test_answers_are_verbatim_within_a_sentence_and_never_overlap(untrained_answ
         assert answer.text.strip() == answer.text and answer.text
         assert doc.text[c.context_start : c.context_end] == answer.sentence
         assert c.context_start <= c.start < c.end <= c.context_end
+        assert not splits_a_token(doc.text, c.start, c.end), f"{answer.text!r} cuts a URL, number or path"
         for s, e in spans:
             assert c.end <= s or e <= c.start, "overlapping passages gave a duplicate answer"
         spans.append((c.start, c.end))
@@ -74,6 +75,21 @@ def test_within_one_sentence():
     (passage,) = chunk_document(doc)
     assert within_one_sentence(passage, 0, 5)
     assert not within_one_sentence(passage, 6, 20)  # crosses into the second sentence
+
+
+def test_a_span_that_cuts_a_url_version_or_time_is_no_answer():
+    text = "He met Putin pic.twitter.com/5xREq3 on Friday at 10:30, with Python 3.10 and U.S. envoys."
+    at = text.index
+
+    def cuts(phrase: str, start: int | None = None) -> bool:
+        start = at(phrase) if start is None else start
+        return splits_a_token(text, start, start + len(phrase))
+
+    assert cuts("Putin pic") and cuts("twitter") and cuts("com/5xREq3 on") and cuts("3", at("3.10"))
+    assert cuts("10", at("10:30")) and cuts("U", at("U.S."))
+    assert not cuts("Putin") and not cuts("pic.twitter.com/5xREq3") and not cuts("10:30")
+    assert not cuts("Python 3.10") and not cuts("U.S.") and not cuts("Friday")
+    assert not splits_a_token("The end.", 4, 8) and not splits_a_token("Golf.", 0, 4)
 
 
 def test_shipped_weights_load_offline_in_a_fresh_process():

@@ -51,6 +51,27 @@ def within_one_sentence(passage: Passage, start: int, end: int) -> bool:
     return any(a <= start and end <= b for a, b in passage.sentences)
 
 
+#: Characters that join the parts of one token: a URL or domain, a version or decimal, a time, a
+#: handle, a path ("pic.twitter.com", "3.10", "10:30", "user@host", "qa/reader").
+_JOINERS = "./:@\\"
+
+
+def splits_a_token(text: str, start: int, end: int) -> bool:
+    """True when ``text[start:end]`` begins or ends inside such a token: "Putin pic" read from
+    "Putin pic.twitter.com/…", "3" from "3.10". The reader's word pieces split there; a person's
+    words do not."""
+
+    def joined(left: int) -> bool:  # text[left] is a joiner between two word characters
+        return (
+            0 < left < len(text) - 1
+            and text[left] in _JOINERS
+            and text[left - 1].isalnum()
+            and text[left + 1].isalnum()
+        )
+
+    return joined(end) or joined(start - 1)
+
+
 def best_cells(question: str, rp: RetrievedPassage) -> list[tuple[int, int]]:
     """In a table passage (one sentence per cell: "The Default of password is False."),
     the cells that share the most terms with the question: its column and its row.
@@ -138,6 +159,8 @@ class ExtractiveReader:
                 start, end = rp.passage.start + span.start, rp.passage.start + span.end
                 if not within_one_sentence(rp.passage, start, end):
                     continue  # a "span" across sentences is never a short answer
+                if splits_a_token(rp.document.text, start, end):
+                    continue  # part of a URL, version or path is not an answer
                 if not rp.document.citable(start, end):
                     continue  # only words the parser inserted ("The … of … is" in a table row)
                 if cells is not None and not any(a <= start and end <= b for a, b in cells):
