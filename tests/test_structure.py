@@ -123,6 +123,17 @@ def test_shipped_calibration_loads_and_is_monotone_in_the_margin(tmp_path):
             LogisticCalibration.load(bad)
 
 
+def test_the_shipped_model_card_names_the_shipped_weights():
+    # Weights are committed only with a card that says what they are: the card must be theirs.
+    import hashlib
+
+    card = (READER_WEIGHTS_DIR / "MODEL_CARD.md").read_text(encoding="utf-8")
+    sha = hashlib.sha256((READER_WEIGHTS_DIR / "reader.safetensors").read_bytes()).hexdigest()
+    assert f"sha256: `{sha}`" in card
+    data_sha = json.loads((READER_WEIGHTS_DIR / CALIBRATION_FILE).read_text())["data"]["sha256"]
+    assert data_sha in card  # the training data's hash, the same file the calibration was fitted on
+
+
 def test_user_facing_strings_come_from_one_place():
     report = SyncReport(added=["a", "b"], updated=["c"], unchanged=[], embedded_passages=7)
     assert report.summary() == "2 added, 1 updated, 0 unchanged (7 passages embedded)"
