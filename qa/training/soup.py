@@ -38,9 +38,8 @@ def soup(members: Sequence[Path], out: Path) -> Path:
     if any(Path(m).resolve() == Path(out).resolve() for m in members):
         raise ValueError(f"the output folder {out} is one of the members: write the soup elsewhere")
     paths = [weights_path(Path(m)) for m in members]
-    meta = dict(weights_metadata(paths[0]))
-    for p in paths[1:]:
-        weights_metadata(p)  # each a reader of this project, or ReaderWeightsError
+    metas = [weights_metadata(p) for p in paths]  # each a reader of this project, or ReaderWeightsError
+    shas = [sha256_file(p) for p in paths]
     loaded = [load_file(str(p)) for p in paths]
     first = loaded[0]
     for p, tensors in zip(paths[1:], loaded[1:]):
@@ -49,21 +48,22 @@ def soup(members: Sequence[Path], out: Path) -> Path:
     averaged = {
         k: (sum(t[k].astype(np.float64) for t in loaded) / len(loaded)).astype(first[k].dtype) for k in first
     }
-    meta["souped_from"] = json.dumps([sha256_file(p) for p in paths])
+    meta = {**metas[0], "souped_from": json.dumps(shas)}
     out.mkdir(parents=True, exist_ok=True)
     target = out / WEIGHTS_FILE
     save_file(averaged, str(target), metadata=meta)
-    (out / "MODEL_CARD.md").write_text(soup_card(members, paths, out, target), encoding="utf-8")
+    (out / "MODEL_CARD.md").write_text(soup_card(members, metas, shas, out, target), encoding="utf-8")
     return target
 
 
-def soup_card(members: Sequence[Path], paths: Sequence[Path], out: Path, target: Path) -> str:
-    """The soup's model card: the command, the result's sha256, and every member's runs."""
+def soup_card(
+    members: Sequence[Path], metas: Sequence[dict[str, str]], shas: Sequence[str], out: Path, target: Path
+) -> str:
+    """The soup's model card: the command, the result's sha256, and every member's runs
+    (``metas`` and ``shas`` read before the soup was written)."""
     rows, runs = [], []
-    for i, (member, path) in enumerate(zip(members, paths), 1):
-        meta = weights_metadata(path)
+    for i, (member, meta, sha) in enumerate(zip(members, metas, shas), 1):
         history = json.loads(meta.get("history", "{}"))
-        sha = sha256_file(path)
         rows.append(
             f"| {i} | `{member}` | `{sha}` | {meta.get('max_seq_len', '?')} | {meta.get('examples_seen', '?')} "
             f"| `{meta.get('data_sha256', '?')[:16]}…` |"
