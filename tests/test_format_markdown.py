@@ -326,6 +326,84 @@ def test_code_blocks_are_verbatim():
     assert p.source[s:e] == p.text[code.start : code.end]
 
 
+MKDOCS = """# Installation { #install }
+
+Pick an installer.
+
+!!! note "Supported versions"
+
+    uv needs **Python 3.8** or newer.
+
+    ```console
+    $ uv python install
+    ```
+
+=== "macOS and Linux"
+
+    Use `curl` to fetch the script.
+
+=== "Windows"
+
+    Use PowerShell to fetch the script.
+
+    !!! tip
+
+        Run it as an *administrator*.
+
+??? warning "Slow networks"
+    Downloads retry three times.
+
+--8<-- "snippets/footer.md"
+
+--8<--
+snippets/a.md
+snippets/b.md
+--8<--
+
+Four-space code still reads as code:
+
+    not prose
+"""
+
+
+def test_mkdocs_admonitions_and_tabs_are_prose_under_their_labels():
+    """Admonition and tab bodies are indented four columns: CommonMark alone reads them as code,
+    and code answers only questions about code."""
+    p = _parse(MKDOCS)
+    assert _blocks(p) == [
+        ("text", ("Installation",), "Pick an installer."),
+        ("text", ("Installation",), "Supported versions"),
+        ("text", ("Installation",), "uv needs Python 3.8 or newer."),
+        ("code", ("Installation",), "$ uv python install"),
+        ("text", ("Installation", "macOS and Linux"), "Use curl to fetch the script."),
+        ("text", ("Installation", "Windows"), "Use PowerShell to fetch the script."),
+        ("text", ("Installation", "Windows"), "Run it as an administrator."),
+        ("text", ("Installation",), "Slow networks"),
+        ("text", ("Installation",), "Downloads retry three times."),
+        ("text", ("Installation",), "Four-space code still reads as code:"),
+        ("code", ("Installation",), "not prose"),
+    ]
+    _check_runs(p)
+    # an admonition's type and a snippet's target are markup, not words of the document
+    for markup in ("!!!", "???", "===", "note", "tip", "warning", "--8<--", "snippets", "#install"):
+        assert markup not in p.text, markup
+    # the body's words cite their own place in the file
+    at = p.text.index("3.8")
+    s, e = p.source_map.to_source(at, at + 3)
+    assert p.source[s:e] == "3.8" and p.source.rfind("\n", 0, s) == p.source.index("\n    uv needs")
+    title = p.text.index("Supported versions")
+    s, e = p.source_map.to_source(title, title + len("Supported versions"))
+    assert p.source[s - 1 : e + 1] == '"Supported versions"'
+
+
+def test_mkdocs_markers_inside_code_and_prose_stay_as_written():
+    src = 'Type `=== "x"` or !!! here.\n\n```md\n!!! note "Kept"\n    body\n=== "Tab"\n```\n'
+    assert _blocks(_parse(src)) == [
+        ("text", (), 'Type === "x" or !!! here.'),
+        ("code", (), '!!! note "Kept"\n    body\n=== "Tab"'),
+    ]
+
+
 @pytest.mark.parametrize(
     "src",
     [
@@ -403,7 +481,7 @@ def _inline(draw, min_pieces=1, max_pieces=6) -> str:
 
 @st.composite
 def _block(draw):
-    kind = draw(st.integers(0, 8))
+    kind = draw(st.integers(0, 11))
     if kind == 0:
         return "#" * draw(st.integers(1, 4)) + " " + _inline(draw)
     if kind == 1:
@@ -422,6 +500,18 @@ def _block(draw):
         return "> " + _inline(draw)
     if kind == 6:
         return '<div class="x">\n' + draw(_word) + "\n</div>"
+    if kind == 9:  # an admonition (MkDocs), titled or not, collapsible or not
+        marker = draw(st.sampled_from(["!!!", "???", "???+"]))
+        title = draw(st.sampled_from(["", f' "{draw(_word)} {draw(_word)}"', ' ""']))
+        body = "\n".join("    " + _inline(draw) for _ in range(draw(st.integers(1, 3))))
+        return f"{marker} {draw(st.sampled_from(['note', 'tip', 'warning']))}{title}\n{body}"
+    if kind == 10:  # a content tab, prose and maybe code under it
+        body = "    " + _inline(draw)
+        if draw(st.booleans()):
+            body += "\n\n    ```sh\n    " + draw(_word) + " --" + draw(_word) + "\n    ```"
+        return f'=== "{draw(_word)}"\n\n{body}'
+    if kind == 11:  # a snippet include
+        return draw(st.sampled_from(['--8<-- "snippets/a.md"', '--8<--\nsnippets/a.md\n--8<--']))
     return "\n".join(_inline(draw) for _ in range(draw(st.integers(1, 3))))
 
 
@@ -494,7 +584,7 @@ def test_offsets_invariant_on_generated_markdown(doc, cuts):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet="*_`[]()!<>&;#\\|-+=~: \n\r\t\ufeffaé1", max_size=80))
+@given(st.text(alphabet="*_`[]()!?<>&;#\\|-+=~: \"8\n\r\t\ufeffaé1", max_size=80))
 def test_any_markdown_like_text_reads(src):
     p = _parse(src)
     assert p.source == src.replace("\r\n", "\n").replace("\r", "\n")

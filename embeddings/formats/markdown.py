@@ -22,6 +22,11 @@ builder's map.
   words, joined by an inserted ``"; "``.
 * Fenced and indented code blocks are "code" blocks of their lines, verbatim
   (no fences, no info string). HTML blocks and rules are not read.
+* MkDocs sites' extensions (`embeddings.formats.mkdocs`): an admonition's
+  body is read as Markdown, its quoted title as a text block of its own; a
+  content tab's body too, with its label after the headings in the section
+  path (``Installation > Windows``); snippet includes are not read; a
+  heading's attribute list (``{ #anchor }``) is not part of its name.
 
 markdown-it gives line ranges for blocks but no offsets for inline pieces,
 so each piece is found in the source inside its block's lines with a cursor
@@ -42,6 +47,7 @@ from markdown_it.helpers import parseLinkDestination, parseLinkTitle
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from embeddings.formats import FormatError, Parsed, decode_text
+from embeddings.formats.mkdocs import mkdocs_plugin
 from embeddings.formats.tables import Cell, write_row
 from embeddings.offsets import TextBuilder
 
@@ -56,12 +62,19 @@ _METADATA_KEYS = ("author", "authors", "tags")
 #   ("m", text, start, end)  text standing for source[start:end] as a unit
 #   ("i", text)              inserted text
 Op = tuple
+#: A heading's attribute list (attr_list: ``## Install { #install .wide }``): markup, not its name.
+_ATTR_LIST = re.compile(r"[ \t]*\{:?[ \t]*[#.][^{}]*\}[ \t]*\Z")
 _BR = re.compile(r"<br\s*/?>\Z", re.IGNORECASE)
 _MARKUP_ONLY = frozenset({"em_open", "em_close", "strong_open", "strong_close", "s_open", "s_close"})
 
 
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(front_matter_plugin)
+    md = (
+        MarkdownIt("commonmark")
+        .enable(["table", "strikethrough"])
+        .use(front_matter_plugin)
+        .use(mkdocs_plugin)
+    )
     # keep escapes and entities as their own tokens, so each maps to its markup
     md.disable("text_join")
     return md
@@ -101,6 +114,7 @@ class _Reader:
         self.date = date
         self.metadata: dict[str, str] = {}
         self.sections: list[tuple[int, str]] = []
+        self.tabs: list[str] = []  # labels of the content tabs the reading is inside
         self.h1: str | None = None
 
     # -- positions --------------------------------------------------------
@@ -145,12 +159,22 @@ class _Reader:
                     self._apply(ops)
                 i += 2
                 continue
-            elif kind in ("list_item_open", "blockquote_open"):
+            elif kind in ("list_item_open", "blockquote_open", "admonition_open"):
                 containers.append((kind[:-5], i))
                 joined_item = None
-            elif kind in ("list_item_close", "blockquote_close"):
+            elif kind in ("list_item_close", "blockquote_close", "admonition_close"):
                 if containers:
                     containers.pop()
+                joined_item = None
+            elif kind == "admonition_title_open":
+                self._admonition_title(tokens[i - 1] if i else tok)
+                joined_item = None
+            elif kind == "tab_open":
+                self.tabs.append(" ".join(tok.meta.get("label", "").split()))
+                joined_item = None
+            elif kind == "tab_close":
+                if self.tabs:
+                    self.tabs.pop()
                 joined_item = None
             elif kind in ("fence", "code_block"):
                 ops = self._code(tok)
@@ -177,7 +201,30 @@ class _Reader:
         )
 
     def _section(self) -> tuple[str, ...]:
-        return tuple(name for _, name in self.sections)
+        """The headings above, then the labels of the content tabs around ("Installation", "Windows")."""
+        return tuple(name for _, name in self.sections) + tuple(label for label in self.tabs if label)
+
+    def _admonition_title(self, opening) -> None:
+        """An admonition's quoted title (``!!! tip "Use a lockfile"``) is a text block of its own.
+
+        A title MkDocs makes from the type alone ("Note" for ``!!! note``) is
+        not in the file, so nothing is read for it."""
+        if not opening.map:
+            return
+        start = self._line_start(opening.map[0])
+        end = self.source.find("\n", start)
+        end = len(self.source) if end < 0 else end
+        line = self.source[start:end]
+        first, last = line.find('"'), line.rfind('"')
+        if first < 0 or last <= first + 1 or not line[first + 1 : last].strip():
+            return
+        a, z = start + first + 1, start + last
+        while a < z and self.source[a].isspace():
+            a += 1
+        while z > a and self.source[z - 1].isspace():
+            z -= 1
+        self.builder.begin("text", self._section())
+        self._apply([("v", a, z)])
 
     def _heading(self, tok, inline) -> None:
         try:
@@ -187,6 +234,7 @@ class _Reader:
         name = ""
         if inline is not None and inline.type == "inline":
             name = " ".join(_ops_text(self.source, self._inline_block(inline)).split())
+            name = _ATTR_LIST.sub("", name)
         while self.sections and self.sections[-1][0] >= level:
             self.sections.pop()
         if name:

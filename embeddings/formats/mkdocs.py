@@ -1,0 +1,114 @@
+"""The Python-Markdown extensions MkDocs sites are written in, as markdown-it block rules.
+
+Docs sites built with MkDocs (Material) put much of what a reader needs in
+blocks CommonMark does not know: an admonition's body (``!!! note "Title"``,
+the collapsible ``???`` / ``???+``) and a content tab's body (``=== "Windows"``)
+are indented four spaces, so plain CommonMark reads them as *code*, and code
+answers only questions about code. With these rules their bodies are parsed
+as Markdown again, as MkDocs renders them:
+
+* admonitions come from mdit-py-plugins' ``admon_plugin`` (tokens
+  ``admonition_open`` / ``admonition_title_open`` / ``admonition_close``);
+* content tabs (pymdownx.tabbed) are ``tab_open`` / ``tab_close`` around
+  their body, the label in ``meta["label"]`` and its source line in ``map``;
+* snippet includes (pymdownx.snippets, ``--8<-- "file.md"`` and the
+  multi-line form) are ``snippet`` tokens that nobody reads: the file they
+  name is not text of this document.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from mdit_py_plugins.admon import admon_plugin
+
+_TAB = re.compile(r'===[+!]{0,2}[ \t]+"(?P<label>[^"\n]*)"[ \t]*$')
+_SNIPPET = re.compile(r"-{1,}8<-{1,}(?:[ \t]+(?P<target>.*\S))?[ \t]*$")
+#: pymdownx.tabbed and admonitions indent their bodies by four columns.
+BODY_INDENT = 4
+
+
+def _is_code_block(state: StateBlock, line: int) -> bool:
+    return state.sCount[line] - state.blkIndent >= 4
+
+
+def _line(state: StateBlock, line: int) -> str:
+    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
+
+
+def _body_end(state: StateBlock, start_line: int, end_line: int, indent: int) -> int:
+    """The first line after ``start_line`` that is not blank and is indented less than ``indent``."""
+    line = start_line + 1
+    while line < end_line:
+        blank = state.bMarks[line] + state.tShift[line] >= state.eMarks[line]
+        if not blank and state.sCount[line] < indent:
+            break
+        line += 1
+    # trailing blank lines belong to what follows
+    while line - 1 > start_line and state.bMarks[line - 1] + state.tShift[line - 1] >= state.eMarks[line - 1]:
+        line -= 1
+    return line
+
+
+def content_tab(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """``=== "Label"`` and the lines indented under it (pymdownx.tabbed)."""
+    if _is_code_block(state, start_line):
+        return False
+    match = _TAB.match(_line(state, start_line))
+    if not match:
+        return False
+    if silent:
+        return True
+    indent = state.sCount[start_line] + BODY_INDENT
+    next_line = _body_end(state, start_line, end_line, indent)
+
+    old_parent, old_line_max, old_indent = state.parentType, state.lineMax, state.blkIndent
+    state.parentType = "tab"  # type: ignore[assignment]
+    state.lineMax = next_line
+    state.blkIndent = indent
+    token = state.push("tab_open", "div", 1)
+    token.block = True
+    token.meta = {"label": match.group("label")}
+    token.info = match.group("label")
+    token.map = [start_line, next_line]
+    state.md.block.tokenize(state, start_line + 1, next_line)
+    token = state.push("tab_close", "div", -1)
+    token.block = True
+    state.parentType, state.lineMax, state.blkIndent = old_parent, old_line_max, old_indent
+    state.line = next_line
+    return True
+
+
+def snippet(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """``--8<-- "file.md"``, or ``--8<--`` … ``--8<--`` around a list of files: consumed, not read."""
+    if _is_code_block(state, start_line):
+        return False
+    match = _SNIPPET.match(_line(state, start_line))
+    if not match:
+        return False
+    if silent:
+        return True
+    next_line = start_line + 1
+    if match.group("target") is None:  # the block form: up to the closing marker
+        line = start_line + 1
+        while line < end_line:
+            closing = _SNIPPET.match(_line(state, line))
+            if closing and closing.group("target") is None:
+                next_line = line + 1
+                break
+            line += 1
+    token = state.push("snippet", "", 0)
+    token.block = True
+    token.map = [start_line, next_line]
+    state.line = next_line
+    return True
+
+
+def mkdocs_plugin(md: MarkdownIt) -> None:
+    """Admonitions, content tabs and snippet lines, parsed before paragraphs and code."""
+    admon_plugin(md)
+    alt = ["paragraph", "reference", "blockquote", "list"]
+    md.block.ruler.before("fence", "content_tab", content_tab, {"alt": alt})
+    md.block.ruler.before("fence", "snippet", snippet, {"alt": alt})
