@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from embeddings.files import PathError, Scan, Skipped, file_id, scan
-from embeddings.formats import SUPPORTED_SUFFIXES, FormatError, Parsed, parse
+from embeddings.formats import SUPPORTED_SUFFIXES, FormatError, Parsed, parse, reading_version
 from embeddings.formats.text import parse_text
 from embeddings.offsets import Block, SourceMap
 from embeddings.progress import READING, StageProgress
@@ -48,6 +48,7 @@ class Document:
     source: str | None = None  # None: the same as ``text``
     source_map: SourceMap | None = None  # None: identity
     page_starts: tuple[int, ...] = ()
+    read_with: int = 1  # the version of its format's reading (`embeddings.formats.READING_VERSIONS`)
 
     @property
     def source_text(self) -> str:
@@ -85,6 +86,7 @@ class Document:
             "sha256": self.sha256,
             "metadata": dict(self.metadata),
             "format": self.format,
+            "read_with": self.read_with,
             "blocks": [b.to_list() for b in self.blocks],
         }
         if self.source is not None:
@@ -106,6 +108,7 @@ class Document:
             sha256=data.get("sha256", ""),
             metadata=dict(data.get("metadata") or {}),
             format=data.get("format", "text"),
+            read_with=int(data.get("read_with", 1)),
             blocks=tuple(Block.from_list(b) for b in data.get("blocks") or ()),
             source=data.get("source"),
             source_map=SourceMap.from_list(data["source_map"]) if data.get("source_map") else None,
@@ -148,6 +151,7 @@ def document_from_parsed(
         source=parsed.source,
         source_map=source_map,
         page_starts=parsed.page_starts,
+        read_with=reading_version(fmt),
     )
 
 

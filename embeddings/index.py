@@ -331,7 +331,7 @@ class PassageIndex:
         todo: list[Document] = []
         for doc in documents:
             known = self.catalog.entry(doc.doc_id)
-            if known is not None and known.sha256 == doc.sha256:
+            if known is not None and known.unchanged_as(doc.sha256):
                 report.unchanged.append(doc.doc_id)
                 continue
             (report.updated if known is not None else report.added).append(doc.doc_id)

@@ -181,15 +181,17 @@ class Assistant:
             self.index.refresh()
 
             def known(doc_id: str) -> str | None:
+                """The hash to compare with; None also when the index read it the way it no longer reads."""
                 entry = self.index.catalog.entry(doc_id)
-                return entry.sha256 if entry is not None else None
+                return entry.sha256 if entry is not None and entry.read_as_now else None
 
             settings = self.index.settings
             run = run_on_ray(list(paths), known, settings.model, settings.max_words, settings.overlap,
                              options, cache_dir=self.settings.cache, follow_links=follow_links)
             report = SyncReport(unchanged=run.unchanged, skipped=run.skipped, warnings=run.warnings)
             for document in run.documents:
-                (report.updated if known(document.doc_id) else report.added).append(document.doc_id)
+                indexed = self.index.catalog.entry(document.doc_id) is not None
+                (report.updated if indexed else report.added).append(document.doc_id)
             if run.documents:
                 self.index.add_encoded(run.documents, run.chunks, run.vectors)
             report.embedded_passages = sum(len(c) for c in run.chunks)

@@ -98,6 +98,41 @@ def test_incremental_add_change_remove(tmp_path, corpus, encoder):
     assert len(reopened) == sum(1 for _ in reopened.iter_passages())
 
 
+def test_a_file_read_by_an_older_reading_of_its_format_is_read_again(tmp_path, corpus, encoder, monkeypatch):
+    """Unchanged bytes are not enough: when a format is read differently now (Markdown 2 reads
+    MkDocs admonitions as prose), the next sync reads its files again; other formats cost nothing."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
+    import embeddings.formats as formats
+    import embeddings.formats.markdown as markdown_format
+
+    def commonmark_only() -> MarkdownIt:  # the Markdown reading of version 1
+        return MarkdownIt("commonmark").enable(["table"]).use(front_matter_plugin).disable("text_join")
+
+    (corpus / "guide.md").write_text(
+        '# Guide\n\n!!! note "Versions"\n\n    The tool needs Python 3.8 or newer.\n', encoding="utf-8"
+    )
+    counting = CountingEncoder(encoder)
+    index = PassageIndex.create(tmp_path / "idx", IndexSettings())
+    monkeypatch.setattr(formats, "READING_VERSIONS", {"markdown": 1})
+    monkeypatch.setattr(markdown_format, "_markdown", commonmark_only)
+    index.add_documents(read_documents([corpus]).documents, counting)
+    guide = id_of(corpus, "guide.md")
+    assert [p.kind for p in index.passages_of(guide)] == ["text", "code"]  # as CommonMark alone reads it
+
+    monkeypatch.undo()  # this version's reading
+    before = counting.embedded
+    report = PassageIndex.open(tmp_path / "idx").add_documents(read_documents([corpus]).documents, counting)
+    assert names(report.updated) == {"guide.md"} and names(report.unchanged) == {"alpha.txt", "beta.txt"}
+    reopened = PassageIndex.open(tmp_path / "idx")
+    assert [p.kind for p in reopened.passages_of(guide)] == ["text"]
+    assert counting.embedded - before == len(reopened.passages_of(guide))
+    assert {e.doc_id: e.read_with for e in reopened.entries()}[guide] == 2
+    again = reopened.add_documents(read_documents([corpus]).documents, counting)
+    assert names(again.unchanged) == {"alpha.txt", "beta.txt", "guide.md"}
+
+
 def test_mismatched_model_or_format_is_refused(tmp_path, corpus, encoder):
     index = PassageIndex.create(tmp_path / "idx", IndexSettings())
     index.add_documents(read_documents([corpus]).documents, encoder)

@@ -26,6 +26,16 @@ PARSERS = {
 }
 SUPPORTED_SUFFIXES = tuple(PARSERS)
 
+#: How each parser reads, as a number bumped whenever its reading changes (markdown 2:
+#: MkDocs admonitions and content tabs read as prose). A document read by an older version
+#: is read again on the next sync even when its file is unchanged; the others cost nothing.
+READING_VERSIONS = {"markdown": 2}
+
+
+def reading_version(fmt: str) -> int:
+    """The current version of the reading of ``fmt`` (a suffix without its dot, as `Document.format`)."""
+    return READING_VERSIONS.get(PARSERS.get(f".{fmt}", fmt), 1)
+
 
 class FormatError(ValueError):
     """A file this format's parser cannot read; the message is user-facing."""

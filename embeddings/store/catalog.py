@@ -23,6 +23,7 @@ import numpy as np
 
 from embeddings.chunking import Passage
 from embeddings.documents import Document
+from embeddings.formats import reading_version
 from embeddings.store import varint
 
 CATALOG_FILE = "catalog.sqlite"
@@ -41,6 +42,12 @@ CREATE TABLE IF NOT EXISTS segments(
     last_row INTEGER NOT NULL, kind TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tombstones(row INTEGER PRIMARY KEY);
 """
+
+#: A `DocumentEntry`'s columns; format and reading version come from the stored document.
+_ENTRY = (
+    "doc_id, path, title, sha256, passages, coalesce(json_extract(body, '$.format'), 'text'),"
+    " coalesce(json_extract(body, '$.read_with'), 1)"
+)
 
 #: Counters kept in ``meta``: generation (one per commit), the next passage
 #: row and segment id, live passages and their summed term lengths (BM25's
@@ -66,6 +73,17 @@ class DocumentEntry:
     title: str
     sha256: str
     passages: int
+    format: str = "text"
+    read_with: int = 1  # the version of its format's reading it was read with
+
+    @property
+    def read_as_now(self) -> bool:
+        """False when its format is read differently now: unchanged bytes must be read again."""
+        return self.read_with >= reading_version(self.format)
+
+    def unchanged_as(self, sha256: str) -> bool:
+        """Reading the file with these bytes now would give what the index holds."""
+        return self.sha256 == sha256 and self.read_as_now
 
 
 @dataclass
@@ -145,11 +163,10 @@ class Catalog:
         return int(self._query("SELECT count(*) FROM documents")[0][0])
 
     def entries(self) -> list[DocumentEntry]:
-        return [DocumentEntry(*r) for r in self._query(
-            "SELECT doc_id, path, title, sha256, passages FROM documents ORDER BY doc_id")]
+        return [DocumentEntry(*r) for r in self._query(f"SELECT {_ENTRY} FROM documents ORDER BY doc_id")]
 
     def entry(self, doc_id: str) -> DocumentEntry | None:
-        rows = self._query("SELECT doc_id, path, title, sha256, passages FROM documents WHERE doc_id = ?", (doc_id,))
+        rows = self._query(f"SELECT {_ENTRY} FROM documents WHERE doc_id = ?", (doc_id,))
         return DocumentEntry(*rows[0]) if rows else None
 
     def document(self, doc_id: str) -> Document | None:
