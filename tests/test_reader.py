@@ -103,11 +103,31 @@ def test_windows_cover_long_contexts() -> None:
         ("“Hello”", "“Hello”"),
         ('"Hello', "Hello"),
         ("...", ""),
+        # the punctuation a flag, a negative number, a path or a dotfile begins with is the answer's
+        ("--frozen", "--frozen"),
+        (" --no-install-project,", "--no-install-project"),
+        ("-5 degrees", "-5 degrees"),
+        ("/etc/uv/uv.toml.", "/etc/uv/uv.toml"),
+        ("./run.sh", "./run.sh"),
+        (".env", ".env"),
+        ("- just in time", "just in time"),
+        ("Python 3.10.", "Python 3.10"),
+        ("e.g.", "e.g."),
+        ("J.", "J."),
+        ("--", ""),
     ],
 )
 def test_trim_span(text: str, expected: str) -> None:
     s, e = trim_span(text, 0, len(text))
     assert text[s:e] == expected
+
+
+def test_trim_span_inside_a_word_drops_the_joiner() -> None:
+    text = "a well-known uv/uv.toml file"
+    for piece, expected in (("-known", "known"), ("/uv.toml", "uv.toml")):
+        start = text.index(piece)
+        s, e = trim_span(text, start, start + len(piece))
+        assert text[s:e] == expected
 
 
 # --------------------------------------------------------------------------- training command line

@@ -6,6 +6,7 @@ context; offsets are characters of that context.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -32,12 +33,22 @@ class ContextPrediction:
 _OPENERS = {"(": ")", "[": "]", "{": "}", '"': '"', "“": "”", "‘": "’", "«": "»", "'": "'"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
 _EDGE_PUNCT = set(".,;:!?¿¡-–—…·/\\|")
+_TOKEN_START = re.compile(r"(?:--?|\.{1,2}/|/|\.)(?=\w)")
+
+
+def _begins_a_token(text: str, start: int) -> bool:
+    """``text[start]`` is the first character of a flag ("--frozen"), a negative number ("-5"),
+    a path ("/etc/uv", "./run.sh", "../x") or a dotfile (".env"): punctuation, but the answer's own."""
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-./"):
+        return False  # inside a word or token ("well-known", "uv/uv.toml")
+    return _TOKEN_START.match(text, start) is not None
 
 
 def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     """Shrink [start, end) past whitespace and punctuation that is not part of the answer.
 
-    Keeps balanced brackets/quotes, abbreviation dots ("U.S.") and symbols like % or $.
+    Keeps balanced brackets/quotes, abbreviation dots ("U.S."), symbols like % or $,
+    and the punctuation a flag, negative number or path begins with ("--frozen", "/etc").
     """
     changed = True
     while changed and start < end:
@@ -50,7 +61,9 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
             break
         first, last = text[start], text[end - 1]
         span = text[start:end]
-        if first in _EDGE_PUNCT or (first in _OPENERS and _OPENERS[first] not in span[1:]):
+        if (first in _EDGE_PUNCT and not _begins_a_token(text, start)) or (
+            first in _OPENERS and _OPENERS[first] not in span[1:]
+        ):
             start, changed = start + 1, True
             continue
         if last in _CLOSERS and _CLOSERS[last] not in span[:-1]:
@@ -61,13 +74,14 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, max(start, end)
 
 
+_ABBREVIATION = re.compile(r"(?:[^\W\d_]{1,2}\.)+[^\W\d_]{1,2}|[^\W\d_]")
+
+
 def _is_abbreviation(span: str) -> bool:
-    """True for a trailing dot that belongs to the word, e.g. "U.S.", "D.C.", "J."."""
+    """True for a trailing dot that belongs to the word, e.g. "U.S.", "D.C.", "e.g.", "J.";
+    not the full stop after "uv.toml" or "3.10"."""
     words = span[:-1].split()
-    if not words:
-        return False
-    word = words[-1]
-    return "." in word or (len(word) == 1 and word.isalpha())
+    return bool(words) and _ABBREVIATION.fullmatch(words[-1]) is not None
 
 
 def best_spans(
