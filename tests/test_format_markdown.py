@@ -396,6 +396,77 @@ def test_mkdocs_admonitions_and_tabs_are_prose_under_their_labels():
     assert p.source[s - 1 : e + 1] == '"Supported versions"'
 
 
+MYST = """# Usage
+
+```{note}
+MyST notes are prose.
+```
+
+:::{admonition} Custom title
+:class: tip
+
+Body of the custom admonition.
+:::
+
+````{tab-set}
+```{tab-item} Linux
+Run the Linux script.
+```
+```{tab-item} Windows
+Run the Windows script.
+```
+````
+
+```{versionadded} 2.1
+The `--fast` flag.
+```
+
+```{code-block} python
+x = 1
+```
+
+::: warning
+A Pandoc div.
+:::
+
+- item with a note:
+
+  ```{tip}
+  Nested tip text.
+  ```
+
+```{toctree}
+:maxdepth: 2
+intro
+```
+"""
+
+
+def test_myst_directives_are_prose_and_code_blocks_stay_code():
+    p = _parse(MYST)
+    assert _blocks(p) == [
+        ("text", ("Usage",), "MyST notes are prose."),
+        ("text", ("Usage",), "Custom title"),
+        ("text", ("Usage",), "Body of the custom admonition."),
+        ("text", ("Usage", "Linux"), "Run the Linux script."),
+        ("text", ("Usage", "Windows"), "Run the Windows script."),
+        ("text", ("Usage",), "New in version 2.1."),
+        ("text", ("Usage",), "The --fast flag."),
+        ("code", ("Usage",), "x = 1"),
+        ("text", ("Usage",), "A Pandoc div."),
+        ("text", ("Usage",), "item with a note:"),
+        ("text", ("Usage",), "Nested tip text."),
+    ]
+    _check_runs(p)
+    for markup in ("```", ":::", "{note}", ":class:", "maxdepth", "intro", "tab-set"):
+        assert markup not in p.text, markup
+    version = p.text.index("2.1")
+    assert p.source_map.to_source(version, version + 3) == (MYST.index("2.1"), MYST.index("2.1") + 3)
+    # "New in version" is the parser's: no citation can point at it alone
+    new = p.text.index("New in version")
+    assert p.source_map.to_source(new, new + len("New in version")) is None
+
+
 def test_mkdocs_markers_inside_code_and_prose_stay_as_written():
     src = 'Type `=== "x"` or !!! here.\n\n```md\n!!! note "Kept"\n    body\n=== "Tab"\n```\n'
     assert _blocks(_parse(src)) == [
@@ -481,7 +552,7 @@ def _inline(draw, min_pieces=1, max_pieces=6) -> str:
 
 @st.composite
 def _block(draw):
-    kind = draw(st.integers(0, 11))
+    kind = draw(st.integers(0, 13))
     if kind == 0:
         return "#" * draw(st.integers(1, 4)) + " " + _inline(draw)
     if kind == 1:
@@ -510,6 +581,14 @@ def _block(draw):
         if draw(st.booleans()):
             body += "\n\n    ```sh\n    " + draw(_word) + " --" + draw(_word) + "\n    ```"
         return f'=== "{draw(_word)}"\n\n{body}'
+    if kind == 12:  # a MyST directive, prose or code, fenced with backticks or colons
+        fence = draw(st.sampled_from(["```", ":::", "````"]))
+        name = draw(st.sampled_from(["note", "admonition", "tab-item", "versionadded", "code-block", "toctree"]))
+        argument = draw(st.sampled_from(["", f" {draw(_word)}", " 1.2"]))
+        option = draw(st.sampled_from(["", ":class: tip\n"]))
+        return f"{fence}{{{name}}}{argument}\n{option}{_inline(draw)}\n{fence}"
+    if kind == 13:  # a Pandoc div
+        return f"::: {draw(_word)}\n{_inline(draw)}\n:::"
     if kind == 11:  # a snippet include
         return draw(st.sampled_from(['--8<-- "snippets/a.md"', '--8<--\nsnippets/a.md\n--8<--']))
     return "\n".join(_inline(draw) for _ in range(draw(st.integers(1, 3))))

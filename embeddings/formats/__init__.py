@@ -27,7 +27,7 @@ PARSERS = {
 SUPPORTED_SUFFIXES = tuple(PARSERS)
 
 #: How each parser reads, as a number bumped whenever its reading changes (markdown 2:
-#: MkDocs admonitions and content tabs read as prose). A document read by an older version
+#: MkDocs admonitions and content tabs, MyST directives read as prose). A document read by an older version
 #: is read again on the next sync even when its file is unchanged; the others cost nothing.
 READING_VERSIONS = {"markdown": 2}
 

@@ -27,6 +27,12 @@ builder's map.
   content tab's body too, with its label after the headings in the section
   path (``Installation > Windows``); snippet includes are not read; a
   heading's attribute list (``{ #anchor }``) is not part of its name.
+* MyST directives and Pandoc divs (`embeddings.formats.myst`): the body of
+  ```` ```{note} ````, ``:::{admonition} Title``, ``::: warning`` is read as
+  Markdown, a title as a text block, a ``tab-item``'s label into the section
+  path, a ``versionadded 2.1`` as "New in version 2.1." (the words inserted);
+  ```` ```{code-block} ```` stays code; ``toctree``, ``include``, ``image``
+  are not read.
 
 markdown-it gives line ranges for blocks but no offsets for inline pieces,
 so each piece is found in the source inside its block's lines with a cursor
@@ -48,6 +54,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from embeddings.formats import FormatError, Parsed, decode_text
 from embeddings.formats.mkdocs import mkdocs_plugin
+from embeddings.formats.myst import TABS, VERSIONS, myst_plugin
 from embeddings.formats.tables import Cell, write_row
 from embeddings.offsets import TextBuilder
 
@@ -74,6 +81,7 @@ def _markdown() -> MarkdownIt:
         .enable(["table", "strikethrough"])
         .use(front_matter_plugin)
         .use(mkdocs_plugin)
+        .use(myst_plugin)
     )
     # keep escapes and entities as their own tokens, so each maps to its markup
     md.disable("text_join")
@@ -115,6 +123,7 @@ class _Reader:
         self.metadata: dict[str, str] = {}
         self.sections: list[tuple[int, str]] = []
         self.tabs: list[str] = []  # labels of the content tabs the reading is inside
+        self.directives: list[bool] = []  # per open MyST directive: whether it added a tab label
         self.h1: str | None = None
 
     # -- positions --------------------------------------------------------
@@ -176,6 +185,13 @@ class _Reader:
                 if self.tabs:
                     self.tabs.pop()
                 joined_item = None
+            elif kind == "directive_open":
+                self.directives.append(self._directive(tok))
+                joined_item = None
+            elif kind == "directive_close":
+                if self.directives and self.directives.pop() and self.tabs:
+                    self.tabs.pop()
+                joined_item = None
             elif kind in ("fence", "code_block"):
                 ops = self._code(tok)
                 if _ops_text(self.source, ops).strip():
@@ -203,6 +219,30 @@ class _Reader:
     def _section(self) -> tuple[str, ...]:
         """The headings above, then the labels of the content tabs around ("Installation", "Windows")."""
         return tuple(name for _, name in self.sections) + tuple(label for label in self.tabs if label)
+
+    def _directive(self, opening) -> bool:
+        """A MyST directive's argument, read where it stands on the opening line: a tab's label
+        joins the section path (True); an admonition's or card's title is a text block; a
+        version reads "New in version 2.1." (the words inserted, the version the file's)."""
+        name, argument = opening.meta.get("name", ""), opening.meta.get("argument", "")
+        if not argument or not opening.map:
+            return False
+        if name in TABS:
+            self.tabs.append(" ".join(argument.split()))
+            return True
+        start = self._line_start(opening.map[0])
+        end = self.source.find("\n", start)
+        end = len(self.source) if end < 0 else end
+        at = self.source.rfind(argument, start, end)
+        if at < 0:
+            return False
+        self.builder.begin("text", self._section())
+        if name in VERSIONS:
+            version = argument.split()[0]
+            self._apply([("i", f"{VERSIONS[name]} "), ("v", at, at + len(version)), ("i", ".")])
+        else:
+            self._apply([("v", at, at + len(argument))])
+        return False
 
     def _admonition_title(self, opening) -> None:
         """An admonition's quoted title (``!!! tip "Use a lockfile"``) is a text block of its own.
