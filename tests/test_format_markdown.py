@@ -439,6 +439,8 @@ A Pandoc div.
 :maxdepth: 2
 intro
 ```
+
+See {ref}`the guide <guides/start>`, the {term}`lock file` and {py:func}`~pkg.run`. {octicon}`plug;1em` Done.
 """
 
 
@@ -456,9 +458,10 @@ def test_myst_directives_are_prose_and_code_blocks_stay_code():
         ("text", ("Usage",), "A Pandoc div."),
         ("text", ("Usage",), "item with a note:"),
         ("text", ("Usage",), "Nested tip text."),
+        ("text", ("Usage",), "See the guide, the lock file and pkg.run. Done."),
     ]
     _check_runs(p)
-    for markup in ("```", ":::", "{note}", ":class:", "maxdepth", "intro", "tab-set"):
+    for markup in ("```", ":::", "{note}", ":class:", "maxdepth", "intro", "tab-set", "{term}", "octicon", "guides/"):
         assert markup not in p.text, markup
     version = p.text.index("2.1")
     assert p.source_map.to_source(version, version + 3) == (MYST.index("2.1"), MYST.index("2.1") + 3)
@@ -552,7 +555,7 @@ def _inline(draw, min_pieces=1, max_pieces=6) -> str:
 
 @st.composite
 def _block(draw):
-    kind = draw(st.integers(0, 13))
+    kind = draw(st.integers(0, 14))
     if kind == 0:
         return "#" * draw(st.integers(1, 4)) + " " + _inline(draw)
     if kind == 1:
@@ -587,6 +590,9 @@ def _block(draw):
         argument = draw(st.sampled_from(["", f" {draw(_word)}", " 1.2"]))
         option = draw(st.sampled_from(["", ":class: tip\n"]))
         return f"{fence}{{{name}}}{argument}\n{option}{_inline(draw)}\n{fence}"
+    if kind == 14:  # MyST roles in a sentence
+        role = draw(st.sampled_from(["{term}`w`", "{ref}`w <x/y>`", "{py:func}`~w`", "{octicon}`i;1em`"]))
+        return f"{_inline(draw)} {role.replace('w', draw(_word))} {_inline(draw)}"
     if kind == 13:  # a Pandoc div
         return f"::: {draw(_word)}\n{_inline(draw)}\n:::"
     if kind == 11:  # a snippet include

@@ -54,7 +54,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from embeddings.formats import FormatError, Parsed, decode_text
 from embeddings.formats.mkdocs import mkdocs_plugin
-from embeddings.formats.myst import TABS, VERSIONS, myst_plugin
+from embeddings.formats.myst import TABS, VERSIONS, myst_plugin, role_text
 from embeddings.formats.tables import Cell, write_row
 from embeddings.offsets import TextBuilder
 
@@ -418,6 +418,11 @@ class _Reader:
                     ops.append(("i", "\n"))
             elif kind == "code_inline":
                 pos = self._code_span(tok, pos, limit, ops)
+            elif kind == "myst_role":
+                pos, shown = self._role(tok, pos, limit, ops)
+                if not shown:
+                    removed = True
+                    continue
             elif kind == "link_open":
                 if tok.markup == "autolink":
                     lt = src.find("<", pos, limit)
@@ -504,6 +509,28 @@ class _Reader:
                 start += 1
             self._chars(content, start, closing, ops)
         return min(limit, closing + len(ticks))
+
+    def _role(self, tok, pos: int, limit: int, ops: list[Op]) -> tuple[int, bool]:
+        """A MyST role ``{name}`content```: the words of it a reader sees (`role_text`)."""
+        src = self.source
+        name = tok.meta.get("name", "")
+        at = src.find("{" + name + "}", pos, limit)
+        if at < 0:
+            return pos, False
+        opening = at + len(name) + 2
+        ticks = opening
+        while ticks < limit and src[ticks] == "`":
+            ticks += 1
+        closing = _find_run(src, src[opening:ticks], ticks, limit)
+        if closing < 0:
+            return pos, False
+        after = closing + (ticks - opening)
+        shown = role_text(name, src[ticks:closing])
+        if shown is None:
+            return after, False
+        a, b = shown
+        self._text(src[ticks + a : ticks + b], ticks + a, closing, ops)
+        return after, True
 
     def _after_label(self, pos: int, limit: int) -> int:
         """Past the ``]`` that closes a link's text or an image's alt, and past

@@ -15,7 +15,9 @@ Markdown where it stands (so offsets stay the file's):
   (```` ```{code-block} ```` stays code); a colon fence is one unless its name
   is in `CODE_DIRECTIVES`;
 * a directive that names other files (``toctree``, ``include``, ``image``)
-  is a ``directive_skipped`` token that nobody reads.
+  is a ``directive_skipped`` token that nobody reads;
+* a role (``{term}`lockfile```) is mdit-py-plugins' ``myst_role`` token;
+  `role_text` says which of its characters a reader sees.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import re
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
+from mdit_py_plugins.myst_role import myst_role_plugin
 
 ADMONITIONS = frozenset(
     "admonition attention caution danger error hint important note seealso tip warning todo".split()
@@ -115,8 +118,29 @@ def directive(state: StateBlock, start_line: int, end_line: int, silent: bool) -
     return True
 
 
+#: Roles that render an icon: no words.
+ICON_ROLES = frozenset("octicon fa fab fas far icon material-regular material-outlined material-sharp".split())
+_EXPLICIT_TITLE = re.compile(r"(?s)(.*?\S)\s*<[^<>]*>\Z")
+
+
+def role_text(name: str, content: str) -> tuple[int, int] | None:
+    """The part of a role's content a reader sees, as offsets into ``content``: ``{ref}`Explicit
+    text <target>``` shows "Explicit text", ``{func}`~pkg.mod.f``` its content without the ``~``;
+    an icon role shows nothing (None)."""
+    if name.lower() in ICON_ROLES:
+        return None
+    start, end = 0, len(content)
+    explicit = _EXPLICIT_TITLE.match(content)
+    if explicit:
+        end = explicit.end(1)
+    if content[:1] in "~!" and end > 1:
+        start = 1
+    return (start, end) if content[start:end].strip() else None
+
+
 def myst_plugin(md: MarkdownIt) -> None:
-    """Prose directives, parsed before fences and paragraphs."""
+    """Prose directives, parsed before fences and paragraphs; roles (``{term}`cache```)."""
+    md.use(myst_role_plugin)
     md.block.ruler.before(
         "fence", "directive", directive, {"alt": ["paragraph", "reference", "blockquote", "list"]}
     )
