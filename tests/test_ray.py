@@ -64,7 +64,7 @@ def contents(assistant: Assistant):
     return entries, passages
 
 
-def test_a_ray_run_equals_a_local_run(tmp_path, cluster):
+def test_a_ray_run_equals_a_local_run(tmp_path, cluster, monkeypatch):
     from embeddings.distributed import RayOptions
 
     corpus = write_corpus(tmp_path / "docs")
@@ -95,6 +95,14 @@ def test_a_ray_run_equals_a_local_run(tmp_path, cluster):
     changed = distributed.add_with_ray([corpus], RayOptions(workers=1))
     assert len(changed.updated) == 1 and changed.embedded_passages == 1
     assert [p.text for p in distributed.index.passages_of(changed.updated[0])] == ["The garden now opens at dawn."]
+
+    # Markdown read differently now (a newer reading version): its unchanged files go to the cluster again.
+    import embeddings.formats as formats
+
+    monkeypatch.setattr(formats, "READING_VERSIONS", {"markdown": formats.READING_VERSIONS["markdown"] + 1})
+    reread = distributed.add_with_ray([corpus], RayOptions(workers=1))
+    assert sorted(Path(d).suffix for d in reread.updated) == [".md"] * len(TOPICS) and not reread.added
+    assert len(reread.unchanged) == 28 - len(TOPICS)
 
 
 def test_a_folder_with_nothing_readable_is_the_same_error_as_a_local_run(tmp_path, cluster):
