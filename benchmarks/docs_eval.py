@@ -1,7 +1,17 @@
-"""Cited QA on real Markdown nobody here wrote: installed packages' long descriptions.
+"""Cited QA on real Markdown nobody here wrote: installed packages' long descriptions, a docs site.
 
     .venv/bin/python benchmarks/docs_eval.py --export /tmp/pkgdocs [--split heldout]
     .venv/bin/python benchmarks/docs_eval.py --docs /tmp/pkgdocs --split heldout --no-abstain --json
+    .venv/bin/python benchmarks/docs_eval.py --questions benchmarks/site_questions.json --docs uv/docs
+
+A docs site. ``benchmarks/site_questions.json`` names a public repository,
+a commit and its docs folder (``"source"``) instead of packages; its
+questions name a ``file`` under that folder. Check the folder out at that
+commit (``git clone https://github.com/astral-sh/uv && git -C uv checkout
+COMMIT``) and pass it as ``--docs``: every ``.md`` file under it is indexed
+(MkDocs Markdown: admonitions, content tabs), nothing else it holds; a page
+with no text of its own (one that only includes another file) is skipped
+and named.
 
 Corpus. ``--export DIR`` writes the long description (README-style text) of
 every package named in the question file, as ``importlib.metadata`` gives it
@@ -104,20 +114,42 @@ def export(packages: list[str], out_dir: Path) -> dict[str, str]:
     return versions
 
 
+def readable_markdown(docs: Path, log) -> list[Path]:
+    """The ``.md`` files under ``docs`` that have text of their own (a page that only includes
+    another file, ``--8<-- "CONTRIBUTING.md"``, has none): the site's pages, not its theme."""
+    from embeddings.documents import DocumentError, read_document
+
+    kept = []
+    for path in sorted(docs.rglob("*.md")):
+        try:
+            read_document(path)
+        except DocumentError as exc:
+            print(f"  skipped {exc}", file=log)
+            continue
+        kept.append(path)
+    return kept
+
+
 def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
+def source_file(item: dict) -> str:
+    """Where an item's answer is: its package's exported description, or its file in a docs folder."""
+    return item["file"] if "file" in item else f"{item['package']}.md"
+
+
 def check_answers(items: list[dict], docs: Path) -> list[str]:
-    """Accepted answers that no longer occur (whitespace aside) in their package's exported text."""
+    """Accepted answers that no longer occur (whitespace aside) in their file's text."""
     texts: dict[str, str] = {}
     missing = []
     for item in items:
-        package = item["package"]
-        if package not in texts:
-            texts[package] = _squash((docs / f"{package}.md").read_text(encoding="utf-8"))
-        if item.get("answers") and not any(_squash(a) in texts[package] for a in item["answers"]):
-            missing.append(f"{item['id']} ({package}): no accepted answer occurs in the text any more")
+        name = source_file(item)
+        if name not in texts:
+            path = docs / name
+            texts[name] = _squash(path.read_text(encoding="utf-8")) if path.is_file() else ""
+        if item.get("answers") and not any(_squash(a) in texts[name] for a in item["answers"]):
+            missing.append(f"{item['id']} ({name}): no accepted answer occurs in the text any more")
     return missing
 
 
@@ -160,7 +192,7 @@ def score(item: dict, result, forced: bool = False) -> dict:
     row = {
         "id": item["id"],
         "split": item["split"],
-        "package": item["package"],
+        "file": source_file(item),
         "question": item["question"],
         "answer": answer.text if answer else None,
         "score": round(answer.score, 4) if answer else None,
@@ -230,10 +262,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     spec = json.loads(args.questions.read_text(encoding="utf-8"))
-    recorded: dict[str, str] = spec["packages"]
+    site = spec.get("source")  # a docs folder at a commit, not package descriptions
+    recorded: dict[str, str] = spec.get("packages", {})
     log = sys.stderr if args.json else sys.stdout
 
-    if args.export is not None:
+    if site is not None:
+        if args.docs is None:
+            parser.error(f"{args.questions.name} is a docs site: check out {site['repo']} at {site['commit']}"
+                         f" and pass its {site['folder']}/ folder with --docs")
+        docs = args.docs
+        installed = {site["repo"]: site["commit"]}
+        paths = readable_markdown(docs, log)
+    elif args.export is not None:
         docs = args.export
         print(f"exporting {len(recorded)} long descriptions to {docs}", file=log)
         if args.json:  # keep stdout for the JSON
@@ -246,18 +286,19 @@ def main(argv: list[str] | None = None) -> int:
     else:
         docs = args.docs
         installed = json.loads((docs / VERSIONS_FILE).read_text(encoding="utf-8"))
-    items = [q for q in spec["questions"] if q["package"] in installed]
+    if site is None:
+        paths = [docs / f"{p}.md" for p in sorted(installed)]  # the descriptions, not whatever else DIR holds
+    items = [q for q in spec["questions"] if site is not None or q["package"] in installed]
     if args.split:
         items = [q for q in items if q["split"] == args.split]
-    warnings = check_versions(recorded, installed) + check_answers(items, docs)
+    warnings = (check_versions(recorded, installed) if site is None else []) + check_answers(items, docs)
     for w in warnings:
         print(f"WARNING: {w}", file=sys.stderr)
 
     from qa import Assistant
 
     t0 = time.perf_counter()
-    # only the exported descriptions, not whatever else DIR holds
-    assistant = Assistant.from_paths([docs / f"{p}.md" for p in sorted(installed)], index_dir=None)
+    assistant = Assistant.from_paths(paths, index_dir=None)
     index_s = time.perf_counter() - t0
     info = assistant.info()
     print(f"indexed {docs} in {index_s:.1f}s: {info}", file=log)
