@@ -49,3 +49,45 @@ def test_docs_eval_scores_the_forced_answer_below_the_threshold():
             "answers": ["pip install rich"]}
     assert score(item, result)["outcome"] == "abstained"
     assert score(item, result, forced=True)["outcome"] == "right"
+
+
+def test_docs_eval_reads_a_docs_site_folder(tmp_path):
+    """A site's questions name files under its folder; a page that only includes another file is
+    skipped (it has no text of its own), and an answer no longer in its file is named."""
+    import io
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from docs_eval import check_answers, readable_markdown
+
+    (tmp_path / "guides").mkdir()
+    (tmp_path / "guides" / "install.md").write_text(
+        '# Install\n\n!!! note "Upgrading"\n\n    Run `uv self update` to upgrade.\n', encoding="utf-8")
+    (tmp_path / "contributing.md").write_text('--8<-- "CONTRIBUTING.md"\n', encoding="utf-8")
+    (tmp_path / "theme.html").write_text("<p>not a page</p>", encoding="utf-8")
+    log = io.StringIO()
+    assert readable_markdown(tmp_path, log) == [tmp_path / "guides" / "install.md"]
+    assert "contributing.md has no text" in log.getvalue()
+    items = [
+        {"id": "t1", "file": "guides/install.md", "answers": ["uv self update"]},
+        {"id": "t2", "file": "guides/install.md", "answers": ["uv upgrade"]},
+        {"id": "t3", "file": "guides/gone.md", "answers": ["x"]},
+        {"id": "u1", "file": "guides/install.md", "unanswerable": True},
+    ]
+    assert check_answers(items, tmp_path) == [
+        "t2 (guides/install.md): no accepted answer occurs in the text any more",
+        "t3 (guides/gone.md): no accepted answer occurs in the text any more",
+    ]
+
+
+def test_the_site_question_set_is_well_formed():
+    spec = json.loads((ROOT / "benchmarks" / "site_questions.json").read_text(encoding="utf-8"))
+    assert len(spec["source"]["commit"]) == 40 and spec["source"]["folder"] == "docs"
+    ids = [q["id"] for q in spec["questions"]]
+    assert len(ids) == len(set(ids))
+    for q in spec["questions"]:
+        assert q["split"] in ("tuning", "heldout") and q["file"].endswith(".md") and q["question"].endswith("?")
+        assert q.get("unanswerable") is True or (q["answers"] and all(a.strip() for a in q["answers"]))
+        for a in q.get("answers", []):
+            assert not any(m in a for m in ("`", "**", "](")), a
+    heldout = [q for q in spec["questions"] if q["split"] == "heldout"]
+    assert sum(not q.get("unanswerable") for q in heldout) == 32 and sum(bool(q.get("unanswerable")) for q in heldout) == 8
