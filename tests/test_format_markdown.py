@@ -470,6 +470,17 @@ def test_myst_directives_are_prose_and_code_blocks_stay_code():
     assert p.source_map.to_source(new, new + len("New in version")) is None
 
 
+def test_github_alerts_read_as_their_text_without_the_marker():
+    src = "> [!NOTE]\n> Useful information.\n\n> [!WARNING]\n> Critical content.\n\n> [!NOTE] is a marker only alone.\n"
+    p = _parse(src)
+    assert _blocks(p) == [
+        ("text", (), "Useful information."),
+        ("text", (), "Critical content."),
+        ("text", (), "[!NOTE] is a marker only alone."),
+    ]
+    _check_runs(p)
+
+
 def test_mkdocs_markers_inside_code_and_prose_stay_as_written():
     src = 'Type `=== "x"` or !!! here.\n\n```md\n!!! note "Kept"\n    body\n=== "Tab"\n```\n'
     assert _blocks(_parse(src)) == [

@@ -22,6 +22,7 @@ builder's map.
   words, joined by an inserted ``"; "``.
 * Fenced and indented code blocks are "code" blocks of their lines, verbatim
   (no fences, no info string). HTML blocks and rules are not read.
+* GitHub alerts (``> [!NOTE]``) read as the quote's text, without the marker.
 * MkDocs sites' extensions (`embeddings.formats.mkdocs`): an admonition's
   body is read as Markdown, its quoted title as a text block of its own; a
   content tab's body too, with its label after the headings in the section
@@ -85,6 +86,8 @@ def _markdown() -> MarkdownIt:
     )
     # keep escapes and entities as their own tokens, so each maps to its markup
     md.disable("text_join")
+    # GitHub's alerts ("> [!NOTE]"): the marker is markup, the quote's text is read
+    md.options["alerts"] = True
     return md
 
 
