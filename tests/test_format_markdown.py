@@ -330,7 +330,7 @@ MKDOCS = """# Installation { #install }
 
 Pick an installer.
 
-!!! note "Supported versions"
+!!! note "Supported *versions*"
 
     uv needs **Python 3.8** or newer.
 
@@ -393,7 +393,7 @@ def test_mkdocs_admonitions_and_tabs_are_prose_under_their_labels():
     assert p.source[s:e] == "3.8" and p.source.rfind("\n", 0, s) == p.source.index("\n    uv needs")
     title = p.text.index("Supported versions")
     s, e = p.source_map.to_source(title, title + len("Supported versions"))
-    assert p.source[s - 1 : e + 1] == '"Supported versions"'
+    assert p.source[s - 1] == '"' and p.source[s:e] == "Supported *versions"  # first to last visible character
 
 
 MYST = """# Usage
@@ -402,7 +402,7 @@ MYST = """# Usage
 MyST notes are prose.
 ```
 
-:::{admonition} Custom title
+:::{admonition} Custom `title`
 :class: tip
 
 Body of the custom admonition.

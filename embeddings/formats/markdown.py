@@ -46,6 +46,7 @@ matched inside a URL.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -76,7 +77,9 @@ _BR = re.compile(r"<br\s*/?>\Z", re.IGNORECASE)
 _MARKUP_ONLY = frozenset({"em_open", "em_close", "strong_open", "strong_close", "s_open", "s_close"})
 
 
+@lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
+    """The one parser (built once: a parser holds no document's state)."""
     md = (
         MarkdownIt("commonmark")
         .enable(["table", "strikethrough"])
@@ -239,12 +242,12 @@ class _Reader:
         at = self.source.rfind(argument, start, end)
         if at < 0:
             return False
-        self.builder.begin("text", self._section())
         if name in VERSIONS:
             version = argument.split()[0]
+            self.builder.begin("text", self._section())
             self._apply([("i", f"{VERSIONS[name]} "), ("v", at, at + len(version)), ("i", ".")])
         else:
-            self._apply([("v", at, at + len(argument))])
+            self._title(at, at + len(argument))
         return False
 
     def _admonition_title(self, opening) -> None:
@@ -261,13 +264,16 @@ class _Reader:
         first, last = line.find('"'), line.rfind('"')
         if first < 0 or last <= first + 1 or not line[first + 1 : last].strip():
             return
-        a, z = start + first + 1, start + last
-        while a < z and self.source[a].isspace():
-            a += 1
-        while z > a and self.source[z - 1].isspace():
-            z -= 1
-        self.builder.begin("text", self._section())
-        self._apply([("v", a, z)])
+        self._title(start + first + 1, start + last)
+
+    def _title(self, start: int, end: int) -> None:
+        """``source[start:end]``, a title on a line of markup, as a text block of its visible words
+        (parsed as inline Markdown: ``Use `uv sync` `` reads "Use uv sync", an icon role nothing)."""
+        ops: list[Op] = []
+        self._inline(_markdown().parseInline(self.source[start:end])[0].children or [], start, end, ops)
+        if _ops_text(self.source, ops).strip():
+            self.builder.begin("text", self._section())
+            self._apply(ops)
 
     def _heading(self, tok, inline) -> None:
         try:
