@@ -396,7 +396,10 @@ def test_mkdocs_admonitions_and_tabs_are_prose_under_their_labels():
     assert p.source[s - 1] == '"' and p.source[s:e] == "Supported *versions"  # first to last visible character
 
 
-MYST = """# Usage
+MYST = """(usage)=
+# Usage
+
+% a comment for the authors
 
 ```{note}
 MyST notes are prose.
@@ -461,13 +464,18 @@ def test_myst_directives_are_prose_and_code_blocks_stay_code():
         ("text", ("Usage",), "See the guide, the lock file and pkg.run. Done."),
     ]
     _check_runs(p)
-    for markup in ("```", ":::", "{note}", ":class:", "maxdepth", "intro", "tab-set", "{term}", "octicon", "guides/"):
+    for markup in ("```", ":::", "{note}", ":class:", "maxdepth", "intro", "tab-set", "{term}", "octicon", "guides/",
+                   "(usage)=", "comment"):
         assert markup not in p.text, markup
     version = p.text.index("2.1")
     assert p.source_map.to_source(version, version + 3) == (MYST.index("2.1"), MYST.index("2.1") + 3)
     # "New in version" is the parser's: no citation can point at it alone
     new = p.text.index("New in version")
     assert p.source_map.to_source(new, new + len("New in version")) is None
+
+
+def test_a_percent_line_is_a_comment_only_in_a_myst_document():
+    assert _blocks(_parse("# Poll\n\n% of users said yes.\n")) == [("text", ("Poll",), "% of users said yes.")]
 
 
 def test_github_alerts_read_as_their_text_without_the_marker():

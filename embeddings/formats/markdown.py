@@ -53,6 +53,7 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import normalizeReference
 from markdown_it.helpers import parseLinkDestination, parseLinkTitle
 from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.myst_blocks import myst_block_plugin
 
 from embeddings.formats import FormatError, Parsed, decode_text
 from embeddings.formats.mkdocs import mkdocs_plugin
@@ -71,15 +72,19 @@ _METADATA_KEYS = ("author", "authors", "tags")
 #   ("m", text, start, end)  text standing for source[start:end] as a unit
 #   ("i", text)              inserted text
 Op = tuple
+#: What makes a document MyST: a directive fence or a role.
+_MYST = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{[\w:.-]+\}|\{[\w:+-]+\}`", re.MULTILINE)
 #: A heading's attribute list (attr_list: ``## Install { #install .wide }``): markup, not its name.
 _ATTR_LIST = re.compile(r"[ \t]*\{:?[ \t]*[#.][^{}]*\}[ \t]*\Z")
 _BR = re.compile(r"<br\s*/?>\Z", re.IGNORECASE)
 _MARKUP_ONLY = frozenset({"em_open", "em_close", "strong_open", "strong_close", "s_open", "s_close"})
 
 
-@lru_cache(maxsize=1)
-def _markdown() -> MarkdownIt:
-    """The one parser (built once: a parser holds no document's state)."""
+@lru_cache(maxsize=2)
+def _markdown(myst: bool = False) -> MarkdownIt:
+    """The parser, built once per dialect (a parser holds no document's state). A MyST document
+    also has line comments (``% note to self``), targets (``(label)=``) and block breaks (``+++``),
+    none of them read; elsewhere a line may well begin with "%"."""
     md = (
         MarkdownIt("commonmark")
         .enable(["table", "strikethrough"])
@@ -91,6 +96,8 @@ def _markdown() -> MarkdownIt:
     md.disable("text_join")
     # GitHub's alerts ("> [!NOTE]"): the marker is markup, the quote's text is read
     md.options["alerts"] = True
+    if myst:
+        md.use(myst_block_plugin)
     return md
 
 
@@ -113,7 +120,7 @@ def parse_markdown(source: str) -> Parsed:
         # blank the header line (and the blank lines above it), keeping every line where it is
         md_input = "\n" * header.group(0).count("\n") + md_input[header.end() :]
     env: dict = {}
-    tokens = _markdown().parse(md_input, env)
+    tokens = _markdown(myst=_MYST.search(md_input) is not None).parse(md_input, env)
     return _Reader(source, tokens, env, date).read()
 
 
