@@ -353,6 +353,17 @@ Pick an installer.
 ??? warning "Slow networks"
     Downloads retry three times.
 
+/// tip | Pin `uv`
+    type: tip
+
+Pin the version in CI.
+
+///
+
+/// tab | Docker
+Use the image.
+///
+
 --8<-- "snippets/footer.md"
 
 --8<--
@@ -380,12 +391,15 @@ def test_mkdocs_admonitions_and_tabs_are_prose_under_their_labels():
         ("text", ("Installation", "Windows"), "Run it as an administrator."),
         ("text", ("Installation",), "Slow networks"),
         ("text", ("Installation",), "Downloads retry three times."),
+        ("text", ("Installation",), "Pin uv"),
+        ("text", ("Installation",), "Pin the version in CI."),
+        ("text", ("Installation", "Docker"), "Use the image."),
         ("text", ("Installation",), "Four-space code still reads as code:"),
         ("code", ("Installation",), "not prose"),
     ]
     _check_runs(p)
     # an admonition's type and a snippet's target are markup, not words of the document
-    for markup in ("!!!", "???", "===", "note", "tip", "warning", "--8<--", "snippets", "#install"):
+    for markup in ("!!!", "???", "===", "note", "tip", "warning", "--8<--", "snippets", "#install", "///", "type:"):
         assert markup not in p.text, markup
     # the body's words cite their own place in the file
     at = p.text.index("3.8")
@@ -574,7 +588,7 @@ def _inline(draw, min_pieces=1, max_pieces=6) -> str:
 
 @st.composite
 def _block(draw):
-    kind = draw(st.integers(0, 14))
+    kind = draw(st.integers(0, 15))
     if kind == 0:
         return "#" * draw(st.integers(1, 4)) + " " + _inline(draw)
     if kind == 1:
@@ -609,6 +623,9 @@ def _block(draw):
         argument = draw(st.sampled_from(["", f" {draw(_word)}", " 1.2"]))
         option = draw(st.sampled_from(["", ":class: tip\n"]))
         return f"{fence}{{{name}}}{argument}\n{option}{_inline(draw)}\n{fence}"
+    if kind == 15:  # a generic block (pymdownx.blocks)
+        title = draw(st.sampled_from(["", f" | {draw(_word)}"]))
+        return f"/// {draw(st.sampled_from(['note', 'tab', 'details']))}{title}\n\n{_inline(draw)}\n\n///"
     if kind == 14:  # MyST roles in a sentence
         role = draw(st.sampled_from(["{term}`w`", "{ref}`w <x/y>`", "{py:func}`~w`", "{octicon}`i;1em`"]))
         return f"{_inline(draw)} {role.replace('w', draw(_word))} {_inline(draw)}"

@@ -13,7 +13,11 @@ as Markdown again, as MkDocs renders them:
   their body, the label in ``meta["label"]`` and its source line in ``map``;
 * snippet includes (pymdownx.snippets, ``--8<-- "file.md"`` and the
   multi-line form) are ``snippet`` tokens that nobody reads: the file they
-  name is not text of this document.
+  name is not text of this document;
+* generic blocks (pymdownx.blocks, FastAPI's docs: ``/// tip | Title`` …
+  ``///``, ``/// tab | Windows``) are the ``directive_open`` /
+  ``directive_close`` pairs of `embeddings.formats.myst`, the title in
+  ``meta["argument"]``; their options (``    type: note``) are not read.
 """
 
 from __future__ import annotations
@@ -106,9 +110,51 @@ def snippet(state: StateBlock, start_line: int, end_line: int, silent: bool) -> 
     return True
 
 
+_BLOCK_OPEN = re.compile(r"(?P<fence>/{3,})[ \t]*(?P<name>[\w-]+)[ \t]*(?:\|[ \t]*(?P<title>.*?))?[ \t]*$")
+_BLOCK_OPTION = re.compile(r"[ \t]{4,}[\w-]+:")
+
+
+def generic_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """``/// name | Title`` … ``///`` (pymdownx.blocks): its body read as Markdown where it stands."""
+    if _is_code_block(state, start_line):
+        return False
+    match = _BLOCK_OPEN.match(_line(state, start_line))
+    if not match:
+        return False
+    if silent:
+        return True
+    fence = match.group("fence")
+    close, after = end_line, end_line
+    for line in range(start_line + 1, end_line):
+        text = _line(state, line).rstrip()
+        if text and state.sCount[line] < state.blkIndent:
+            close = after = line
+            break
+        if text == fence:
+            close, after = line, line + 1
+            break
+    body = start_line + 1
+    while body < close and _BLOCK_OPTION.match(state.src[state.bMarks[body] : state.eMarks[body]]):
+        body += 1
+    old_parent, old_line_max = state.parentType, state.lineMax
+    state.parentType = "directive"  # type: ignore[assignment]
+    state.lineMax = close
+    token = state.push("directive_open", "div", 1)
+    token.block = True
+    token.meta = {"name": match.group("name").lower(), "argument": (match.group("title") or "").strip()}
+    token.map = [start_line, after]
+    state.md.block.tokenize(state, body, close)
+    token = state.push("directive_close", "div", -1)
+    token.block = True
+    state.parentType, state.lineMax = old_parent, old_line_max
+    state.line = after
+    return True
+
+
 def mkdocs_plugin(md: MarkdownIt) -> None:
-    """Admonitions, content tabs and snippet lines, parsed before paragraphs and code."""
+    """Admonitions, content tabs, generic blocks and snippet lines, parsed before paragraphs and code."""
     admon_plugin(md)
     alt = ["paragraph", "reference", "blockquote", "list"]
+    md.block.ruler.before("fence", "generic_block", generic_block, {"alt": alt})
     md.block.ruler.before("fence", "content_tab", content_tab, {"alt": alt})
     md.block.ruler.before("fence", "snippet", snippet, {"alt": alt})
