@@ -364,6 +364,15 @@ Pin the version in CI.
 Use the image.
 ///
 
+::: uv.cache.Cache
+    options:
+      members:
+        - clean
+
+::: uv_build
+    options:
+      show_source: false
+
 --8<-- "snippets/footer.md"
 
 --8<--
@@ -399,7 +408,7 @@ def test_mkdocs_admonitions_and_tabs_are_prose_under_their_labels():
     ]
     _check_runs(p)
     # an admonition's type and a snippet's target are markup, not words of the document
-    for markup in ("!!!", "???", "===", "note", "tip", "warning", "--8<--", "snippets", "#install", "///", "type:"):
+    for markup in ("!!!", "???", "===", "note", "tip", "warning", "--8<--", "snippets", "#install", "///", "type:", "Cache", "uv_build", "members"):
         assert markup not in p.text, markup
     # the body's words cite their own place in the file
     at = p.text.index("3.8")

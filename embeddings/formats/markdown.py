@@ -27,7 +27,8 @@ builder's map.
   body is read as Markdown, its quoted title as a text block of its own; a
   content tab's body too, with its label after the headings in the section
   path (``Installation > Windows``); a generic block's (``/// tip | Title``)
-  like a MyST directive's; snippet includes are not read; a
+  like a MyST directive's; snippet includes and mkdocstrings' API lines
+  (``::: package.module``) are not read; a
   heading's attribute list (``{ #anchor }``) is not part of its name.
 * MyST directives and Pandoc divs (`embeddings.formats.myst`): the body of
   ```` ```{note} ````, ``:::{admonition} Title``, ``::: warning`` is read as

@@ -14,6 +14,9 @@ as Markdown again, as MkDocs renders them:
 * snippet includes (pymdownx.snippets, ``--8<-- "file.md"`` and the
   multi-line form) are ``snippet`` tokens that nobody reads: the file they
   name is not text of this document;
+* an API reference line (mkdocstrings: ``::: package.module.Class`` and
+  the options indented under it) is an ``autodoc`` token nobody reads: the
+  text it stands for is in the code, not in this file;
 * generic blocks (pymdownx.blocks, FastAPI's docs: ``/// tip | Title`` …
   ``///``, ``/// tab | Windows``) are the ``directive_open`` /
   ``directive_close`` pairs of `embeddings.formats.myst`, the title in
@@ -151,10 +154,36 @@ def generic_block(state: StateBlock, start_line: int, end_line: int, silent: boo
     return True
 
 
+_AUTODOC = re.compile(r":::[ \t]+(?P<identifier>[\w.:/-]+)[ \t]*$")
+
+
+def autodoc(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """``::: package.module`` and its indented options (mkdocstrings); a bare word followed by no
+    indented options is a Pandoc div (``::: warning``), left to `embeddings.formats.myst`."""
+    if _is_code_block(state, start_line):
+        return False
+    match = _AUTODOC.match(_line(state, start_line))
+    if not match:
+        return False
+    indent = state.sCount[start_line] + BODY_INDENT
+    next_line = _body_end(state, start_line, end_line, indent)
+    if "." not in match.group("identifier") and next_line == start_line + 1:
+        return False
+    if silent:
+        return True
+    token = state.push("autodoc", "", 0)
+    token.block = True
+    token.info = match.group("identifier")
+    token.map = [start_line, next_line]
+    state.line = next_line
+    return True
+
+
 def mkdocs_plugin(md: MarkdownIt) -> None:
     """Admonitions, content tabs, generic blocks and snippet lines, parsed before paragraphs and code."""
     admon_plugin(md)
     alt = ["paragraph", "reference", "blockquote", "list"]
     md.block.ruler.before("fence", "generic_block", generic_block, {"alt": alt})
+    md.block.ruler.before("fence", "autodoc", autodoc, {"alt": alt})
     md.block.ruler.before("fence", "content_tab", content_tab, {"alt": alt})
     md.block.ruler.before("fence", "snippet", snippet, {"alt": alt})
