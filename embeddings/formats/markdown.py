@@ -138,7 +138,7 @@ class _Reader:
         self.metadata: dict[str, str] = {}
         self.sections: list[tuple[int, str]] = []
         self.tabs: list[str] = []  # labels of the content tabs the reading is inside
-        self.directives: list[bool] = []  # per open MyST directive: whether it added a tab label
+        self.directives: list[bool] = []  # per open directive or generic block: whether it added a tab label
         self.h1: str | None = None
 
     # -- positions --------------------------------------------------------
