@@ -497,6 +497,18 @@ def test_myst_directives_are_prose_and_code_blocks_stay_code():
     assert p.source_map.to_source(new, new + len("New in version")) is None
 
 
+def test_a_definition_list_reads_each_term_with_its_definition():
+    src = "# Options\n\ncolon_fence\n: Enable `:::` fences.\n  Continued.\n\n    Second paragraph.\n\nTerm *two*\n:   Another.\n"
+    p = _parse(src)
+    assert _blocks(p) == [
+        ("text", ("Options",), "colon_fence\nEnable ::: fences.\nContinued.\nSecond paragraph."),
+        ("text", ("Options",), "Term two\nAnother."),
+    ]
+    _check_runs(p)
+    two = p.text.index("two")
+    assert p.source_map.to_source(two, two + 3) == (src.index("two"), src.index("two") + 3)
+
+
 def test_a_percent_line_is_a_comment_only_in_a_myst_document():
     assert _blocks(_parse("# Poll\n\n% of users said yes.\n")) == [("text", ("Poll",), "% of users said yes.")]
 
@@ -597,7 +609,7 @@ def _inline(draw, min_pieces=1, max_pieces=6) -> str:
 
 @st.composite
 def _block(draw):
-    kind = draw(st.integers(0, 15))
+    kind = draw(st.integers(0, 16))
     if kind == 0:
         return "#" * draw(st.integers(1, 4)) + " " + _inline(draw)
     if kind == 1:
@@ -632,6 +644,8 @@ def _block(draw):
         argument = draw(st.sampled_from(["", f" {draw(_word)}", " 1.2"]))
         option = draw(st.sampled_from(["", ":class: tip\n"]))
         return f"{fence}{{{name}}}{argument}\n{option}{_inline(draw)}\n{fence}"
+    if kind == 16:  # a definition list
+        return f"{_inline(draw)}\n: {_inline(draw)}\n\n{draw(_word)}\n:   {_inline(draw)}"
     if kind == 15:  # a generic block (pymdownx.blocks)
         title = draw(st.sampled_from(["", f" | {draw(_word)}"]))
         return f"/// {draw(st.sampled_from(['note', 'tab', 'details']))}{title}\n\n{_inline(draw)}\n\n///"

@@ -23,6 +23,8 @@ builder's map.
 * Fenced and indented code blocks are "code" blocks of their lines, verbatim
   (no fences, no info string). HTML blocks and rules are not read.
 * GitHub alerts (``> [!NOTE]``) read as the quote's text, without the marker.
+* A definition list's term ("Term" then ``: definition``) opens the block
+  its definition continues, as a list item's paragraphs do.
 * MkDocs sites' extensions (`embeddings.formats.mkdocs`): an admonition's
   body is read as Markdown, its quoted title as a text block of its own; a
   content tab's body too, with its label after the headings in the section
@@ -54,6 +56,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import normalizeReference
 from markdown_it.helpers import parseLinkDestination, parseLinkTitle
+from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.myst_blocks import myst_block_plugin
 
@@ -98,6 +101,8 @@ def _markdown(myst: bool = False) -> MarkdownIt:
     md.disable("text_join")
     # GitHub's alerts ("> [!NOTE]"): the marker is markup, the quote's text is read
     md.options["alerts"] = True
+    # definition lists ("Term" then ": definition": MkDocs' def_list, MyST, Pandoc)
+    md.use(deflist_plugin)
     if myst:
         md.use(myst_block_plugin)
     return md
@@ -159,7 +164,7 @@ class _Reader:
         tokens = self.tokens
         b = self.builder
         containers: list[tuple[str, int]] = []  # (type, token index)
-        joined_item: int | None = None  # list item whose text block is open
+        joined_item: int | tuple[str, int] | None = None  # list item (or term) whose text block is open
         i = 0
         while i < len(tokens):
             tok = tokens[i]
@@ -183,6 +188,24 @@ class _Reader:
                     self._apply(ops)
                 i += 2
                 continue
+            elif kind == "dt_open" and i + 1 < len(tokens) and tokens[i + 1].type == "inline":
+                # a definition list's term opens the block its definition continues
+                ops = self._term(tok, tokens[i + 1])
+                joined_item = None
+                if _ops_text(self.source, ops).strip():
+                    b.begin("text", self._section())
+                    self._apply(ops)
+                    joined_item = ("term", i)
+                i += 2
+                continue
+            elif kind == "dd_open":
+                term_open = joined_item is not None and joined_item[0] == "term"
+                containers.append(("list_item", i))
+                joined_item = i if term_open else None
+            elif kind == "dd_close":
+                if containers:
+                    containers.pop()
+                joined_item = None
             elif kind in ("list_item_open", "blockquote_open", "admonition_open"):
                 containers.append((kind[:-5], i))
                 joined_item = None
@@ -283,6 +306,15 @@ class _Reader:
         if _ops_text(self.source, ops).strip():
             self.builder.begin("text", self._section())
             self._apply(ops)
+
+    def _term(self, opening, inline) -> list[Op]:
+        """A definition list's term: its line (the plugin maps it to no lines at all)."""
+        line = opening.map[0] if opening.map else None
+        if line is None:
+            return []
+        ops: list[Op] = []
+        self._inline(inline.children or [], self._line_start(line), self._line_start(line + 1), ops)
+        return ops
 
     def _heading(self, tok, inline) -> None:
         try:
