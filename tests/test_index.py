@@ -107,7 +107,7 @@ def test_a_file_read_by_an_older_reading_of_its_format_is_read_again(tmp_path, c
     import embeddings.formats as formats
     import embeddings.formats.markdown as markdown_format
 
-    def commonmark_only() -> MarkdownIt:  # the Markdown reading of version 1
+    def commonmark_only(myst: bool = False) -> MarkdownIt:  # the Markdown reading of version 1
         return MarkdownIt("commonmark").enable(["table"]).use(front_matter_plugin).disable("text_join")
 
     (corpus / "guide.md").write_text(
