@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.reader.spans import ContextPrediction, trim_span
+from qa.reader.spans import ContextPrediction, trim_span, whole_token_start
 from qa.reader.windows import window_starts
 from qa.training.config import TrainConfig, build_parser, parse_args
 
@@ -120,6 +120,25 @@ def test_windows_cover_long_contexts() -> None:
 def test_trim_span(text: str, expected: str) -> None:
     s, e = trim_span(text, 0, len(text))
     assert text[s:e] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "piece", "expected"),
+    [
+        ("Pass `--no-install-project` to skip it.", "no-install-project", "--no-install-project"),
+        ("Use -x or --frozen.", "frozen", "--frozen"),
+        ("It reads /etc/uv/uv.toml first.", "etc/uv/uv.toml", "/etc/uv/uv.toml"),
+        ("Run ./run.sh now.", "run.sh", "./run.sh"),
+        ("Put it in .env files.", "env", ".env"),
+        ("It fell to -40 degrees.", "40", "-40"),
+        ("A well-known tool.", "known", "known"),  # inside a word
+        ("The U.S. team.", "S.", "S."),
+        ("Ends here. Next one.", "Next", "Next"),
+    ],
+)
+def test_a_span_starting_inside_a_flag_or_path_gets_its_start(text: str, piece: str, expected: str) -> None:
+    start = text.index(piece)
+    assert text[whole_token_start(text, start) : start + len(piece)] == expected
 
 
 def test_trim_span_inside_a_word_drops_the_joiner() -> None:

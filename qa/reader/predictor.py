@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
-from qa.reader.spans import ContextPrediction, SpanPrediction, best_spans, trim_span
+from qa.reader.spans import ContextPrediction, SpanPrediction, best_spans, trim_span, whole_token_start
 from qa.reader.windows import Batch, Encoded, Window, WindowConfig, collate, context_budget, encode_texts, window_starts
 from qa.settings import READER_WEIGHTS_DIR
 
@@ -152,6 +152,7 @@ class SpanPredictor:
                 c0 = int(offsets[w.tok_start + ts][0])
                 c1 = int(offsets[w.tok_start + te][1])
                 c0, c1 = trim_span(text, max(0, c0), min(len(text), c1))
+                c0 = whole_token_start(text, c0) if c1 > c0 else c0
                 if c1 <= c0:
                     continue
                 key = (c0, c1)

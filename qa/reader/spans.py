@@ -44,6 +44,24 @@ def _begins_a_token(text: str, start: int) -> bool:
     return _TOKEN_START.match(text, start) is not None
 
 
+#: What a flag, a path or a dotfile begins with, longest first.
+_TOKEN_PREFIXES = ("--", "../", "./", "~/", "-", "/", ".")
+_BEFORE_A_TOKEN = "`'\"(“‘[<"
+
+
+def whole_token_start(text: str, start: int) -> int:
+    """``start``, moved back over the "--" of a flag, the "/" of a path or the "." of a dotfile
+    that the span begins just after: the reader's word pieces often start the answer at
+    "no-install-project" in "--no-install-project", or at "etc" in "/etc/uv"."""
+    if start >= len(text) or not text[start].isalnum():
+        return start
+    for prefix in _TOKEN_PREFIXES:
+        at = start - len(prefix)
+        if at >= 0 and text.startswith(prefix, at) and (at == 0 or text[at - 1].isspace() or text[at - 1] in _BEFORE_A_TOKEN):
+            return at
+    return start
+
+
 def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     """Shrink [start, end) past whitespace and punctuation that is not part of the answer.
 
