@@ -118,3 +118,30 @@ def test_further_passages_are_read_only_when_no_answer_reaches_the_mark(untraine
     assert cited(untrained_answerer.read("What is it?", p1, 10, further=p2)) == {"first"}  # no mark: no further
     texts = {t for _, t in untrained_answerer.features("What is it?", p1, further=p2, until=1.01)}
     assert any(t in second.text for t in texts) and any(t in first.text for t in texts)
+
+
+def test_a_code_block_is_read_after_its_lead_in_and_answers_from_the_code_alone():
+    """The reader sees "Use irm to download the script:" before the command (what the code is
+    for), but every answer, and its citation, lies inside the code passage."""
+    from embeddings.documents import document_from_parsed
+    from embeddings.formats.markdown import parse_markdown
+    from qa.reader.model import SpanModel
+
+    src = "# Install\n\nUse irm to download the script:\n\n```\nirm https://x.test/install.ps1 | iex\n```\n"
+    doc = document_from_parsed(parse_markdown(src), "doc", "/x/install.md", "0" * 64, "md")
+    passages = [RetrievedPassage(p, doc, 1.0, dense_score=0.5) for p in chunk_document(doc)]
+    code = next(rp for rp in passages if rp.passage.kind == "code")
+    seen: list[list[str]] = []
+    reader = ExtractiveReader(model=SpanModel.untrained(seed=3), spans_per_passage=40)
+    predict = reader.model.predict
+
+    def spy(question, texts, **kwargs):
+        seen.append(list(texts))
+        return predict(question, texts, **kwargs)
+
+    reader.model.predict = spy
+    candidates = reader.candidates("Which command installs it?", passages)
+    assert "Use irm to download the script:\nirm https://x.test/install.ps1 | iex" in seen[0]
+    from_code = [c for c in candidates if c.rp is code]
+    assert from_code and all(code.passage.start <= c.start < c.end <= code.passage.end for c in from_code)
+    assert all(c.text == doc.text[c.start : c.end] and "Use irm" not in c.text for c in from_code)

@@ -7,7 +7,8 @@ overlapping passages are merged, and each survivor becomes a cited `Answer`
 whose confidence combines the reader's margin with the retrieval evidence
 (`LogisticCalibration`). Passages further down the retrieval are read only
 when nothing in the first ones reaches the caller's mark (``until``). Code blocks answer only questions about code
-(`qa.questions.is_about_code`), and such answers are cited as ``kind="code"``.
+(`qa.questions.is_about_code`), are read after the prose that introduces them (`lead_in`), and such
+answers are cited as ``kind="code"``.
 """
 
 from __future__ import annotations
@@ -70,6 +71,18 @@ def splits_a_token(text: str, start: int, end: int) -> bool:
         )
 
     return joined(end) or joined(start - 1)
+
+
+#: How far back a code block's lead-in may start.
+LEAD_IN_CHARS = 300
+
+
+def lead_in(rp: RetrievedPassage, limit: int = LEAD_IN_CHARS) -> str:
+    """The block just before a code passage ("Use `irm` to download the script:"): what the
+    code is for. The reader sees it before the code but never answers from it."""
+    before = rp.document.text[max(0, rp.passage.start - limit) : rp.passage.start].rstrip()
+    cut = before.rfind("\n\n")
+    return before[cut + 2 :].strip() if cut >= 0 else before.strip()
 
 
 def best_cells(question: str, rp: RetrievedPassage) -> list[tuple[int, int]]:
@@ -146,17 +159,21 @@ class ExtractiveReader:
             passages = [rp for rp in passages if rp.passage.kind != "code"]
         if not passages:
             return []
+        # a code block is read after the prose that introduces it; spans come from the code alone
+        prefixes = [f"{lead_in(rp)}\n" if rp.passage.kind == "code" and lead_in(rp) else "" for rp in passages]
         predictions = self.model.predict(
             question,
-            [rp.passage.text for rp in passages],
-            top_k=self.spans_per_passage,
+            [prefix + rp.passage.text for prefix, rp in zip(prefixes, passages)],
+            top_k=2 * self.spans_per_passage if any(prefixes) else self.spans_per_passage,
             max_answer_tokens=self.max_answer_tokens,
         )
         out = []
-        for rp, pred in zip(passages, predictions):
+        for rp, prefix, pred in zip(passages, prefixes, predictions):
             cells = best_cells(question, rp) if rp.passage.kind == "table" else None
-            for span in pred.spans:
-                start, end = rp.passage.start + span.start, rp.passage.start + span.end
+            shift = rp.passage.start - len(prefix)
+            spans = [s for s in pred.spans if s.start >= len(prefix)][: self.spans_per_passage]
+            for span in spans:
+                start, end = shift + span.start, shift + span.end
                 if not within_one_sentence(rp.passage, start, end):
                     continue  # a "span" across sentences is never a short answer
                 if splits_a_token(rp.document.text, start, end):
