@@ -31,6 +31,8 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from mdit_py_plugins.admon import admon_plugin
 
+from embeddings.formats.myst import push_directive
+
 _TAB = re.compile(r'===[+!]{0,2}[ \t]+"(?P<label>[^"\n]*)"[ \t]*$')
 _SNIPPET = re.compile(r"-{1,}8<-{1,}(?:[ \t]+(?P<target>.*\S))?[ \t]*$")
 #: pymdownx.tabbed and admonitions indent their bodies by four columns.
@@ -139,18 +141,8 @@ def generic_block(state: StateBlock, start_line: int, end_line: int, silent: boo
     body = start_line + 1
     while body < close and _BLOCK_OPTION.match(state.src[state.bMarks[body] : state.eMarks[body]]):
         body += 1
-    old_parent, old_line_max = state.parentType, state.lineMax
-    state.parentType = "directive"  # type: ignore[assignment]
-    state.lineMax = close
-    token = state.push("directive_open", "div", 1)
-    token.block = True
-    token.meta = {"name": match.group("name").lower(), "argument": (match.group("title") or "").strip()}
-    token.map = [start_line, after]
-    state.md.block.tokenize(state, body, close)
-    token = state.push("directive_close", "div", -1)
-    token.block = True
-    state.parentType, state.lineMax = old_parent, old_line_max
-    state.line = after
+    name, title = match.group("name").lower(), (match.group("title") or "").strip()
+    push_directive(state, name, title, (start_line, body, close, after))
     return True
 
 

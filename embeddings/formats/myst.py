@@ -102,20 +102,26 @@ def directive(state: StateBlock, start_line: int, end_line: int, silent: bool) -
         state.line = after
         return True
     body = _body_start(state, start_line + 1, close)
+    push_directive(state, name, match.group("argument").strip(), (start_line, body, close, after))
+    return True
 
+
+def push_directive(state: StateBlock, name: str, argument: str, lines: tuple[int, int, int, int]) -> None:
+    """``directive_open``, the body parsed where it stands, ``directive_close``; ``lines`` are the
+    opening line, the body's first line, the line that ends the body and the line after the block."""
+    start_line, body, close, after = lines
     old_parent, old_line_max = state.parentType, state.lineMax
     state.parentType = "directive"  # type: ignore[assignment]
     state.lineMax = close
     token = state.push("directive_open", "div", 1)
     token.block = True
-    token.meta = {"name": name, "argument": match.group("argument").strip()}
+    token.meta = {"name": name, "argument": argument}
     token.map = [start_line, after]
     state.md.block.tokenize(state, body, close)
     token = state.push("directive_close", "div", -1)
     token.block = True
     state.parentType, state.lineMax = old_parent, old_line_max
     state.line = after
-    return True
 
 
 #: Roles that render an icon: no words.
