@@ -31,7 +31,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from mdit_py_plugins.admon import admon_plugin
 
-from embeddings.formats.myst import push_directive
+from embeddings.formats.myst import line_text, push_directive
 
 _TAB = re.compile(r'===[+!]{0,2}[ \t]+"(?P<label>[^"\n]*)"[ \t]*$')
 _SNIPPET = re.compile(r"-{1,}8<-{1,}(?:[ \t]+(?P<target>.*\S))?[ \t]*$")
@@ -39,33 +39,24 @@ _SNIPPET = re.compile(r"-{1,}8<-{1,}(?:[ \t]+(?P<target>.*\S))?[ \t]*$")
 BODY_INDENT = 4
 
 
-def _is_code_block(state: StateBlock, line: int) -> bool:
-    return state.sCount[line] - state.blkIndent >= 4
-
-
-def _line(state: StateBlock, line: int) -> str:
-    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
-
-
 def _body_end(state: StateBlock, start_line: int, end_line: int, indent: int) -> int:
     """The first line after ``start_line`` that is not blank and is indented less than ``indent``."""
     line = start_line + 1
     while line < end_line:
-        blank = state.bMarks[line] + state.tShift[line] >= state.eMarks[line]
-        if not blank and state.sCount[line] < indent:
+        if not state.isEmpty(line) and state.sCount[line] < indent:
             break
         line += 1
     # trailing blank lines belong to what follows
-    while line - 1 > start_line and state.bMarks[line - 1] + state.tShift[line - 1] >= state.eMarks[line - 1]:
+    while line - 1 > start_line and state.isEmpty(line - 1):
         line -= 1
     return line
 
 
 def content_tab(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """``=== "Label"`` and the lines indented under it (pymdownx.tabbed)."""
-    if _is_code_block(state, start_line):
+    if state.is_code_block(start_line):
         return False
-    match = _TAB.match(_line(state, start_line))
+    match = _TAB.match(line_text(state, start_line))
     if not match:
         return False
     if silent:
@@ -92,9 +83,9 @@ def content_tab(state: StateBlock, start_line: int, end_line: int, silent: bool)
 
 def snippet(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """``--8<-- "file.md"``, or ``--8<--`` … ``--8<--`` around a list of files: consumed, not read."""
-    if _is_code_block(state, start_line):
+    if state.is_code_block(start_line):
         return False
-    match = _SNIPPET.match(_line(state, start_line))
+    match = _SNIPPET.match(line_text(state, start_line))
     if not match:
         return False
     if silent:
@@ -103,7 +94,7 @@ def snippet(state: StateBlock, start_line: int, end_line: int, silent: bool) -> 
     if match.group("target") is None:  # the block form: up to the closing marker
         line = start_line + 1
         while line < end_line:
-            closing = _SNIPPET.match(_line(state, line))
+            closing = _SNIPPET.match(line_text(state, line))
             if closing and closing.group("target") is None:
                 next_line = line + 1
                 break
@@ -121,9 +112,9 @@ _BLOCK_OPTION = re.compile(r"[ \t]{4,}[\w-]+:")
 
 def generic_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """``/// name | Title`` … ``///`` (pymdownx.blocks): its body read as Markdown where it stands."""
-    if _is_code_block(state, start_line):
+    if state.is_code_block(start_line):
         return False
-    match = _BLOCK_OPEN.match(_line(state, start_line))
+    match = _BLOCK_OPEN.match(line_text(state, start_line))
     if not match:
         return False
     if silent:
@@ -131,7 +122,7 @@ def generic_block(state: StateBlock, start_line: int, end_line: int, silent: boo
     fence = match.group("fence")
     close, after = end_line, end_line
     for line in range(start_line + 1, end_line):
-        text = _line(state, line).rstrip()
+        text = line_text(state, line).rstrip()
         if text and state.sCount[line] < state.blkIndent:
             close = after = line
             break
@@ -152,9 +143,9 @@ _AUTODOC = re.compile(r":::[ \t]+(?P<identifier>[\w.:/-]+)[ \t]*$")
 def autodoc(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """``::: package.module`` and its indented options (mkdocstrings); a bare word followed by no
     indented options is a Pandoc div (``::: warning``), left to `embeddings.formats.myst`."""
-    if _is_code_block(state, start_line):
+    if state.is_code_block(start_line):
         return False
-    match = _AUTODOC.match(_line(state, start_line))
+    match = _AUTODOC.match(line_text(state, start_line))
     if not match:
         return False
     indent = state.sCount[start_line] + BODY_INDENT

@@ -51,7 +51,8 @@ _OPENING = re.compile(r"(?P<fence>`{3,}|:{3,})[ \t]*(?:\{(?P<name>[\w:.-]+)\}|(?
 _OPTION = re.compile(r"[ \t]*:[\w-]+:")
 
 
-def _line(state: StateBlock, line: int) -> str:
+def line_text(state: StateBlock, line: int) -> str:
+    """A source line without its indentation (block rules match their markers on it)."""
     return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
 
 
@@ -59,30 +60,30 @@ def _closing(state: StateBlock, start_line: int, end_line: int, fence: str) -> t
     """Where the body ends: the line that closes ``fence`` (same character, at least as long,
     nothing after; True), or the first line outside the block's container, or ``end_line`` (False)."""
     for line in range(start_line + 1, end_line):
-        text = _line(state, line).rstrip()
+        text = line_text(state, line).rstrip()
         if text and state.sCount[line] < state.blkIndent:
             return line, False
-        if state.sCount[line] - state.blkIndent < 4 and text and set(text) == {fence[0]} and len(text) >= len(fence):
+        if not state.is_code_block(line) and text and set(text) == {fence[0]} and len(text) >= len(fence):
             return line, True
     return end_line, False
 
 
 def _body_start(state: StateBlock, line: int, end: int) -> int:
     """Past the directive's options: a ``---`` YAML block, then ``:key: value`` lines."""
-    if line < end and _line(state, line).rstrip() == "---":
+    if line < end and line_text(state, line).rstrip() == "---":
         for closing in range(line + 1, end):
-            if _line(state, closing).rstrip() == "---":
+            if line_text(state, closing).rstrip() == "---":
                 line = closing + 1
                 break
-    while line < end and _OPTION.match(_line(state, line)):
+    while line < end and _OPTION.match(line_text(state, line)):
         line += 1
     return line
 
 
 def directive(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
-    if state.sCount[start_line] - state.blkIndent >= 4:
+    if state.is_code_block(start_line):
         return False
-    match = _OPENING.match(_line(state, start_line))
+    match = _OPENING.match(line_text(state, start_line))
     if not match:
         return False
     fence, colons = match.group("fence"), match.group("fence")[0] == ":"
