@@ -153,6 +153,12 @@ class _Reader:
             return self.line_starts[line]
         return len(self.source)
 
+    def _opening_line(self, opening) -> tuple[int, int]:
+        """Where a block's first line (an admonition's or directive's marker line) starts and ends."""
+        start = self._line_start(opening.map[0])
+        end = self.source.find("\n", start)
+        return start, len(self.source) if end < 0 else end
+
     def _window(self, token) -> tuple[int, int]:
         if not token.map:
             return 0, len(self.source)
@@ -268,9 +274,7 @@ class _Reader:
         if name in TABS:
             self.tabs.append(" ".join(argument.split()))
             return True
-        start = self._line_start(opening.map[0])
-        end = self.source.find("\n", start)
-        end = len(self.source) if end < 0 else end
+        start, end = self._opening_line(opening)
         at = self.source.rfind(argument, start, end)
         if at < 0:
             return False
@@ -289,9 +293,7 @@ class _Reader:
         not in the file, so nothing is read for it."""
         if not opening.map:
             return
-        start = self._line_start(opening.map[0])
-        end = self.source.find("\n", start)
-        end = len(self.source) if end < 0 else end
+        start, end = self._opening_line(opening)
         line = self.source[start:end]
         first, last = line.find('"'), line.rfind('"')
         if first < 0 or last <= first + 1 or not line[first + 1 : last].strip():

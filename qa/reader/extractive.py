@@ -160,7 +160,8 @@ class ExtractiveReader:
         if not passages:
             return []
         # a code block is read after the prose that introduces it; spans come from the code alone
-        prefixes = [f"{lead_in(rp)}\n" if rp.passage.kind == "code" and lead_in(rp) else "" for rp in passages]
+        leads = [lead_in(rp) if rp.passage.kind == "code" else "" for rp in passages]
+        prefixes = [f"{lead}\n" if lead else "" for lead in leads]
         predictions = self.model.predict(
             question,
             [prefix + rp.passage.text for prefix, rp in zip(prefixes, passages)],

@@ -33,7 +33,9 @@ class ContextPrediction:
 _OPENERS = {"(": ")", "[": "]", "{": "}", '"': '"', "“": "”", "‘": "’", "«": "»", "'": "'"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
 _EDGE_PUNCT = set(".,;:!?¿¡-–—…·/\\|")
-_TOKEN_START = re.compile(r"(?:--?|\.{1,2}/|/|\.)(?=\w)")
+#: What a flag, a path or a dotfile begins with, longest first.
+_TOKEN_PREFIXES = ("--", "../", "./", "~/", "-", "/", ".")
+_TOKEN_START = re.compile("(?:" + "|".join(map(re.escape, _TOKEN_PREFIXES)) + r")(?=\w)")
 
 
 def _begins_a_token(text: str, start: int) -> bool:
@@ -44,8 +46,6 @@ def _begins_a_token(text: str, start: int) -> bool:
     return _TOKEN_START.match(text, start) is not None
 
 
-#: What a flag, a path or a dotfile begins with, longest first.
-_TOKEN_PREFIXES = ("--", "../", "./", "~/", "-", "/", ".")
 _BEFORE_A_TOKEN = "`'\"(“‘[<"
 
 
