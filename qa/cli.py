@@ -372,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return p
 
-    p = with_index(sub.add_parser("index", help="index files or folders (.txt .md .pdf .html .docx)"))
+    p = with_index(sub.add_parser("index", help="index files or folders (.txt .md .rst .pdf .html .docx)"))
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("-v", "--verbose", action="store_true", help="list every file: added, updated, unchanged, skipped and why")
     p.add_argument("--follow-links", action="store_true",

@@ -484,7 +484,7 @@ def test_myst_directives_are_prose_and_code_blocks_stay_code():
         ("text", ("Usage",), "A Pandoc div."),
         ("text", ("Usage",), "item with a note:"),
         ("text", ("Usage",), "Nested tip text."),
-        ("text", ("Usage",), "See the guide, the lock file and pkg.run. Done."),
+        ("text", ("Usage",), "See the guide, the lock file and run. Done."),
     ]
     _check_runs(p)
     for markup in ("```", ":::", "{note}", ":class:", "maxdepth", "intro", "tab-set", "{term}", "octicon", "guides/",

@@ -128,7 +128,7 @@ def test_a_file_read_by_an_older_reading_of_its_format_is_read_again(tmp_path, c
     reopened = PassageIndex.open(tmp_path / "idx")
     assert [p.kind for p in reopened.passages_of(guide)] == ["text"]
     assert counting.embedded - before == len(reopened.passages_of(guide))
-    assert {e.doc_id: e.read_with for e in reopened.entries()}[guide] == 2
+    assert {e.doc_id: e.read_with for e in reopened.entries()}[guide] == formats.READING_VERSIONS["markdown"]
     again = reopened.add_documents(read_documents([corpus]).documents, counting)
     assert names(again.unchanged) == {"alpha.txt", "beta.txt", "guide.md"}
 

@@ -131,7 +131,7 @@ def untrained_reader():
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(header=headers, body=bodies, suffix=st.sampled_from([".txt", ".md"]))
+@given(header=headers, body=bodies, suffix=st.sampled_from([".txt", ".md", ".rst"]))
 def test_every_answer_indexes_the_file_as_read_text_returns_it(tmp_path, untrained_reader, header, body, suffix):
     path = tmp_path / f"doc{suffix}"
     path.write_bytes((header + body).encode("utf-8"))
@@ -145,8 +145,21 @@ def test_every_answer_indexes_the_file_as_read_text_returns_it(tmp_path, untrain
         assert raw[c.start : c.end] == c.source_text
         if suffix == ".txt":
             assert c.source_text == answer.text
-        else:  # Markdown: the visible words, in order, with any markup between them
+        else:  # Markdown, reStructuredText: the visible words, in order, with any markup between them
             assert answer.text.split() == c.source_text.split() or all(w in c.source_text for w in answer.text.split())
+
+
+RST_PAGE = """\
+Server settings
+===============
+
+.. py:data:: MAX_UPLOAD
+
+   The largest upload the server accepts is 16 megabytes.
+
+   .. versionadded:: 2.1
+      Uploads are checked by the :func:`~server.limits.inspect_upload` function.
+"""
 
 
 @pytest.fixture(scope="module")
@@ -183,6 +196,7 @@ def formats(tmp_path_factory):
     for row, (a, b) in zip(table.rows, [("Task", "Volunteer"), ("Watering", "Omar"), ("Compost", "Priya")]):
         row.cells[0].text, row.cells[1].text = a, b
     word.save(folder / "garden.docx")
+    (folder / "uploads.rst").write_text(RST_PAGE, encoding="utf-8")
     return Assistant.from_paths([folder], settings=Settings(min_confidence=0.0)), folder
 
 
@@ -234,3 +248,15 @@ def test_words_the_parser_inserted_are_never_an_answer(tmp_path, untrained_reade
     for answer in answers:
         assert answer.text.strip() not in ("The", "of", "is", "The Type of", "is.")
         assert answer.citation.source_text == raw[answer.citation.start : answer.citation.end]
+
+
+def test_sphinx_pages_answer_with_the_words_sphinx_shows(formats):
+    assistant, folder = formats
+    raw = (folder / "uploads.rst").read_text(encoding="utf-8")
+    answer = assistant.ask("Which function checks uploads?", within="*.rst").answers[0]
+    c = answer.citation
+    assert answer.text.startswith("inspect_upload") and "server.limits" not in answer.text
+    assert raw[c.start : c.end] == c.source_text and c.source_text.startswith("inspect_upload")
+    assert c.section == ("Server settings", "MAX_UPLOAD")
+    size = assistant.ask("What is the largest upload the server accepts?", within="*.rst").answers[0]
+    assert size.text == "16 megabytes" and raw[size.citation.start : size.citation.end] == "16 megabytes"

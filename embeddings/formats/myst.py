@@ -132,7 +132,7 @@ _EXPLICIT_TITLE = re.compile(r"(?s)(.*?\S)\s*<[^<>]*>\Z")
 
 def role_text(name: str, content: str) -> tuple[int, int] | None:
     """The part of a role's content a reader sees, as offsets into ``content``: ``{ref}`Explicit
-    text <target>``` shows "Explicit text", ``{func}`~pkg.mod.f``` its content without the ``~``;
+    text <target>``` shows "Explicit text", ``{func}`~pkg.mod.f``` its last component ("f");
     an icon role shows nothing (None)."""
     if name.lower() in ICON_ROLES:
         return None
@@ -142,6 +142,8 @@ def role_text(name: str, content: str) -> tuple[int, int] | None:
         end = explicit.end(1)
     if content[:1] in "~!" and end > 1:
         start = 1
+    if content[:1] == "~":  # Sphinx shows the target's last component: ~pkg.mod.run reads "run"
+        start = max(start, content.rfind(".", start, end - 1) + 1)
     return (start, end) if content[start:end].strip() else None
 
 

@@ -25,7 +25,7 @@ class PathPrompt(ModalScreen[Path | None]):
         with Vertical(id="prompt-body") as body:
             body.border_title = self.prompt_title
             yield Static(
-                "Text, Markdown, PDF, HTML and Word (.docx) files; a folder is searched recursively.",
+                "Text, Markdown, reStructuredText, PDF, HTML and Word (.docx) files; a folder is searched recursively.",
                 classes="hint",
             )
             yield Input(placeholder="path, e.g. ~/notes", id="path-input")
