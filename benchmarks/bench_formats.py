@@ -4,7 +4,7 @@
 
 The same seeded text (the seed article's sentences, shuffled per document)
 is written as .txt, .md (front matter, headings, markup, a table, a code
-block), .html (with navigation, a cookie banner, scripts and a footer around
+block), .rst (the same, as a Sphinx page: roles, a note, a simple table), .html (with navigation, a cookie banner, scripts and a footer around
 the article), .docx and .pdf (fpdf2, ~3 pages a document). For each format:
 the time to read and chunk the files (`read_documents` + `chunk_document`)
 against the time the packaged encoder takes to embed the resulting passages
@@ -65,6 +65,24 @@ def write_md(folder: Path, i: int, paras: list[str]) -> None:
     (folder / f"doc{i:03d}.md").write_text("\n".join(body), encoding="utf-8")
 
 
+def write_rst(folder: Path, i: int, paras: list[str]) -> None:
+    title = f"Report {i}"
+    body = [f":orphan:\n\n{title}\n{'=' * len(title)}\n"]
+    for n, p in enumerate(paras):
+        if n % 4 == 0:
+            part = f"Part {n // 4 + 1}"
+            body.append(f"{part}\n{'-' * len(part)}\n")
+        words = p.split()
+        if len(words) > 6:
+            words[2] = f"**{words[2]}**"
+            words[4] = f":func:`~pkg.mod.{words[4]}`"
+            words[5] = f"`{words[5]} <https://example.com/{n}>`_"
+        body.append(" ".join(words) + "\n")
+    body.append(".. note::\n   Keep it short.\n\n====== =====\nName   Value\n====== =====\nalpha  1\nbeta   2\n"
+                "====== =====\n\n.. code-block:: bash\n\n   run --fast\n")
+    (folder / f"doc{i:03d}.rst").write_text("\n".join(body), encoding="utf-8")
+
+
 def write_html(folder: Path, i: int, paras: list[str]) -> None:
     from html import escape
 
@@ -106,7 +124,7 @@ def write_pdf(folder: Path, i: int, paras: list[str]) -> int:
     return pdf.page
 
 
-WRITERS = {"txt": write_txt, "md": write_md, "html": write_html, "docx": write_docx, "pdf": write_pdf}
+WRITERS = {"txt": write_txt, "md": write_md, "rst": write_rst, "html": write_html, "docx": write_docx, "pdf": write_pdf}
 
 
 def main() -> None:

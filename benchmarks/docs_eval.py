@@ -8,10 +8,11 @@ A docs site. ``benchmarks/site_questions.json`` names a public repository,
 a commit and its docs folder (``"source"``) instead of packages; its
 questions name a ``file`` under that folder. Check the folder out at that
 commit (``git clone https://github.com/astral-sh/uv && git -C uv checkout
-COMMIT``) and pass it as ``--docs``: every ``.md`` file under it is indexed
-(MkDocs Markdown: admonitions, content tabs), nothing else it holds; a page
-with no text of its own (one that only includes another file) is skipped
-and named.
+COMMIT``) and pass it as ``--docs``: every file under it with one of the
+suffixes the source names (``"suffixes"``, default ``[".md"]``) is indexed
+(MkDocs Markdown for uv; reStructuredText for Flask's Sphinx docs,
+``benchmarks/sphinx_questions.json``), nothing else it holds; a page with no
+text of its own (one that only includes another file) is skipped and named.
 
 Corpus. ``--export DIR`` writes the long description (README-style text) of
 every package named in the question file, as ``importlib.metadata`` gives it
@@ -114,13 +115,13 @@ def export(packages: list[str], out_dir: Path) -> dict[str, str]:
     return versions
 
 
-def readable_markdown(docs: Path, log) -> list[Path]:
-    """The ``.md`` files under ``docs`` that have text of their own (a page that only includes
-    another file, ``--8<-- "CONTRIBUTING.md"``, has none): the site's pages, not its theme."""
+def readable_pages(docs: Path, log, suffixes: tuple[str, ...] = (".md",)) -> list[Path]:
+    """The files under ``docs`` with these suffixes that have text of their own (a page that only
+    includes another file, ``--8<-- "CONTRIBUTING.md"``, has none): the site's pages, not its theme."""
     from embeddings.documents import DocumentError, read_document
 
     kept = []
-    for path in sorted(docs.rglob("*.md")):
+    for path in sorted(p for p in docs.rglob("*") if p.suffix.lower() in suffixes and p.is_file()):
         try:
             read_document(path)
         except DocumentError as exc:
@@ -272,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
                          f" and pass its {site['folder']}/ folder with --docs")
         docs = args.docs
         installed = {site["repo"]: site["commit"]}
-        paths = readable_markdown(docs, log)
+        paths = readable_pages(docs, log, tuple(site.get("suffixes", [".md"])))
     elif args.export is not None:
         docs = args.export
         print(f"exporting {len(recorded)} long descriptions to {docs}", file=log)

@@ -57,16 +57,21 @@ def test_docs_eval_reads_a_docs_site_folder(tmp_path):
     import io
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from docs_eval import check_answers, readable_markdown
+    from docs_eval import check_answers, readable_pages
 
     (tmp_path / "guides").mkdir()
     (tmp_path / "guides" / "install.md").write_text(
         '# Install\n\n!!! note "Upgrading"\n\n    Run `uv self update` to upgrade.\n', encoding="utf-8")
     (tmp_path / "contributing.md").write_text('--8<-- "CONTRIBUTING.md"\n', encoding="utf-8")
     (tmp_path / "theme.html").write_text("<p>not a page</p>", encoding="utf-8")
+    (tmp_path / "api.rst").write_text("API\n===\n\n.. autoclass:: pkg.App\n", encoding="utf-8")
+    (tmp_path / "usage.rst").write_text("Usage\n=====\n\nRun ``uv run``.\n", encoding="utf-8")
     log = io.StringIO()
-    assert readable_markdown(tmp_path, log) == [tmp_path / "guides" / "install.md"]
+    assert readable_pages(tmp_path, log) == [tmp_path / "guides" / "install.md"]
     assert "contributing.md has no text" in log.getvalue()
+    # a Sphinx site names its suffixes: an autodoc-only page has no text of its own either
+    assert readable_pages(tmp_path, log, (".rst",)) == [tmp_path / "usage.rst"]
+    assert "api.rst has no text" in log.getvalue()
     items = [
         {"id": "t1", "file": "guides/install.md", "answers": ["uv self update"]},
         {"id": "t2", "file": "guides/install.md", "answers": ["uv upgrade"]},
