@@ -304,3 +304,45 @@ def test_distillation_loss_is_zero_exactly_at_the_teachers_distribution() -> Non
         # the gradient step raises the student's logit where the teacher's probability is highest
         top = soft[0].argmax(-1)
         assert (student.grad.gather(1, top[:, None]) < 0).all()
+
+
+def _pretokenised(n_questions: int = 200, ctx_len: int = 60):
+    import numpy as np
+
+    from qa.training.data import PreTokenised
+
+    ctx_ids = [np.arange(ctx_len, dtype=np.int64) + 1000 for _ in range(4)]
+    offsets = [np.array([[i * 2, i * 2 + 1] for i in range(ctx_len)]) for _ in range(4)]
+    texts = [" ".join("w" for _ in range(ctx_len)) for _ in range(4)]
+    rng = np.random.default_rng(0)
+    starts = rng.integers(10, ctx_len - 12, size=n_questions)
+    return PreTokenised(
+        ctx_ids=ctx_ids, ctx_offsets=offsets, ctx_text=texts, ctx_article=np.zeros(4, dtype=np.int64),
+        q_ids=[np.array([5, 6, 7]) for _ in range(n_questions)], q_ctx=rng.integers(0, 4, size=n_questions),
+        q_answer=np.stack([starts, starts + 1], axis=1), q_answer_text=["zzz"] * n_questions,
+        heldout=[], heldout_paragraphs=[],
+    )
+
+
+def test_cropped_positive_windows_keep_the_answer_and_have_ragged_edges() -> None:
+    """With crop_fraction, windows holding the answer start and end at random tokens (as the
+    negatives cut from the answer's own paragraph do), so a ragged edge is no cue for [CLS];
+    without it, a paragraph that fits is read whole, as before."""
+    from qa.training.data import EX_END, EX_Q, EX_START, EX_WLEN, EX_WSTART, build_epoch
+
+    data = _pretokenised()
+    plain = TrainConfig(data="x", crop_fraction=0.0)
+    positives = lambda rows: rows[rows[:, EX_START] > 0]  # noqa: E731
+    whole = positives(build_epoch(data, plain, 0))
+    assert (whole[:, EX_WSTART] == 0).all() and (whole[:, EX_WLEN] == 60).all()
+    cropped = positives(build_epoch(data, TrainConfig(data="x", crop_fraction=1.0), 0))
+    assert len(cropped) == len(whole)
+    assert (cropped[:, EX_WSTART] > 0).mean() > 0.8 and (cropped[:, EX_WSTART] + cropped[:, EX_WLEN] < 60).mean() > 0.8
+    question_tokens = 3 + 2  # the question, [CLS] and [SEP] before the window
+    for row in cropped:
+        start, end = row[EX_START] - question_tokens, row[EX_END] - question_tokens  # in window tokens
+        assert 0 <= start <= end < row[EX_WLEN]
+        assert (row[EX_WSTART] + start, row[EX_WSTART] + end) == tuple(data.q_answer[row[EX_Q]])
+    # the same seed and epoch give the same windows (a resumed run sees the same batches)
+    again = positives(build_epoch(data, TrainConfig(data="x", crop_fraction=1.0), 0))
+    assert (again == cropped).all()

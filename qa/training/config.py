@@ -43,6 +43,10 @@ class TrainConfig:
     weight_decay: float = _option(0.01, "AdamW weight decay (matrices only)")
     warmup_steps: int = _option(100, "linear warmup steps")
     neg_fraction: float = _option(0.22, "fraction of windows without the answer (target [CLS])")
+    crop_fraction: float = _option(
+        0.0, "share of windows with the answer cut at random tokens before and after it, as the windows without "
+        "it cut from its own paragraph are, so that text starting or ending mid-sentence is no cue for [CLS]"
+    )
     max_seq_len: int = _option(192, "tokens per window, question included (as at query time)")
     max_question_tokens: int = _option(64, "question tokens kept")
     heldout_articles: int = _option(10, "last N articles held out of training for evaluation")

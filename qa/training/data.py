@@ -159,7 +159,8 @@ def build_epoch(data: PreTokenised, cfg: TrainConfig, epoch: int) -> np.ndarray:
     """All training windows of one epoch (deterministic in seed + epoch), shape (n, 6).
 
     Positives: a random window of the paragraph that holds the answer (the whole
-    paragraph when it fits). Negatives: a window of another paragraph of the same
+    paragraph when it fits), or with ``crop_fraction`` a window cut at random
+    tokens on both sides of the answer. Negatives: a window of another paragraph of the same
     article (retrieval-like distractor) or of the same paragraph away from the
     answer, labelled [CLS].
     """
@@ -177,6 +178,11 @@ def build_epoch(data: PreTokenised, cfg: TrainConfig, epoch: int) -> np.ndarray:
         lo, hi = max(0, a1 - budget + 1), min(a0, max(0, n - budget))
         w0 = int(rng.integers(lo, hi + 1)) if hi >= lo else 0
         wlen = min(budget, n - w0)
+        if cfg.crop_fraction and rng.random() < cfg.crop_fraction:
+            # cut anywhere before and after the answer, mid-sentence or mid-word, as negatives are cut
+            w0 = int(rng.integers(lo, a0 + 1))
+            end = int(rng.integers(a1 + 1, min(n, w0 + budget) + 1))
+            wlen = end - w0
         off = len(data.q_ids[q]) + 2 - w0
         rows.append((q, c, w0, wlen, a0 + off, a1 + off))
     n_neg = int(round(len(rows) * cfg.neg_fraction / (1 - cfg.neg_fraction)))
