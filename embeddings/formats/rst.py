@@ -222,12 +222,6 @@ _NOT_READ = frozenset(
     "math_block footnote_reference citation_reference substitution_reference label "
     "colspec decoration docinfo".split()
 )
-#: Elements whose children are blocks.
-_CONTAINERS = frozenset(
-    "document bullet_list enumerated_list definition_list field_list option_list compound "
-    "figure legend citation footnote admonition attention caution danger error hint important "
-    "note tip warning seealso topic sidebar block_quote line_block_container".split()
-)
 _TEXT_ELEMENTS = frozenset("paragraph rubric caption attribution line title subtitle".split())
 _CODE_ELEMENTS = frozenset({"literal_block", "doctest_block"})
 
@@ -286,7 +280,7 @@ class _Reader:
             return
         if tag == "section":
             return self.visit_section(node)
-        if tag in _TEXT_ELEMENTS or tag == "paragraph":
+        if tag in _TEXT_ELEMENTS:
             self.builder.begin("text", self.section)
             self.inline(node)
             return self.builder.end()
