@@ -492,8 +492,10 @@ class _Reader:
     def find(self, text: str, lo: int, hi: int) -> tuple[int, int] | None:
         """Where ``text`` first occurs in ``source[lo:hi]``, any white space standing for any."""
         text = text.strip()
-        if not text:
-            return None
+        return self._search(text, lo, hi) if text else None
+
+    def _search(self, text: str, lo: int, hi: int) -> tuple[int, int] | None:
+        """``text`` as is, else with any white space for any and escapes allowed."""
         at = self.source.find(text, lo, hi)
         if at >= 0:
             return at, at + len(text)
@@ -505,20 +507,16 @@ class _Reader:
         core = text.strip()
         if not core:
             return ([("i", text)], lo) if text else None
-        head = core[:80]
-        at = self.source.find(head, lo, hi)
-        if at < 0:
-            match = _pattern(head).search(self.source, lo, hi)
-            if match is None:
-                return None
-            at = match.start()
-        aligned = _align(self.source, core, at, hi)
+        found = self._search(core[:80], lo, hi)
+        if found is None:
+            return None
+        aligned = _align(self.source, core, found[0], hi)
         if aligned is None:
             return None
         ops, end = aligned
         lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()):]
         if lead:
-            ops.insert(0, _space(self.source, lead, at))
+            ops.insert(0, _space(self.source, lead, found[0]))
         if trail:
             ops.append(_space(self.source, trail, end))
             if self.source[end : end + 1].isspace():
