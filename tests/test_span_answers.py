@@ -145,3 +145,18 @@ def test_a_code_block_is_read_after_its_lead_in_and_answers_from_the_code_alone(
     from_code = [c for c in candidates if c.rp is code]
     assert from_code and all(code.passage.start <= c.start < c.end <= code.passage.end for c in from_code)
     assert all(c.text == doc.text[c.start : c.end] and "Use irm" not in c.text for c in from_code)
+
+
+def test_candidates_keep_the_span_and_no_answer_scores_their_margin_comes_from(untrained_answerer):
+    """The shapes report can try the two scores apart as calibration features (`--features`);
+    the shipped calibration reads only the margin, their difference."""
+    doc = document_from_text("The harbour is dredged every year. The main quay is 400 metres long.", "d")
+    predictions = untrained_answerer.model.predict("How long is the quay?", [doc.text], top_k=60,
+                                                   max_answer_tokens=30)[0]
+    candidates = untrained_answerer.candidates("How long is the quay?", retrieved(doc, 50, 0))
+    assert candidates
+    for c in candidates:
+        f = c.features
+        assert f["no_answer"] == pytest.approx(predictions.no_answer_score)
+        assert f["margin"] == pytest.approx(f["span"] - f["no_answer"])
+        assert any(f["span"] == pytest.approx(s.score) for s in predictions.spans)

@@ -35,13 +35,27 @@ class Candidate:
     rp: RetrievedPassage
     start: int  # document offsets
     end: int
-    margin: float  # span score minus that passage's no-answer score
+    span: float  # the span's score (start + end logits)
+    no_answer: float  # that passage's no-answer ([CLS]) score
     dense: float  # cosine of question and passage
     lexical: float  # idf-weighted share of question terms in the passage
 
     @property
+    def margin(self) -> float:
+        """How far the span beats reading the passage as holding no answer."""
+        return self.span - self.no_answer
+
+    @property
     def features(self) -> dict[str, float]:
-        return {"margin": self.margin, "dense": self.dense, "lexical": self.lexical}
+        """What a calibration may read (the shipped one reads margin, dense, lexical; the two
+        scores apart are kept so that ``python -m qa.evaluation.shapes --features`` can try them)."""
+        return {
+            "margin": self.margin,
+            "dense": self.dense,
+            "lexical": self.lexical,
+            "span": self.span,
+            "no_answer": self.no_answer,
+        }
 
     @property
     def text(self) -> str:
@@ -188,7 +202,8 @@ class ExtractiveReader:
                         rp=rp,
                         start=start,
                         end=end,
-                        margin=span.score - pred.no_answer_score,
+                        span=span.score,
+                        no_answer=pred.no_answer_score,
                         dense=rp.dense_score or 0.0,
                         lexical=rp.term_overlap,
                     )
