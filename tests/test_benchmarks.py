@@ -96,3 +96,40 @@ def test_the_site_question_set_is_well_formed():
             assert not any(m in a for m in ("`", "**", "](")), a
     heldout = [q for q in spec["questions"] if q["split"] == "heldout"]
     assert sum(not q.get("unanswerable") for q in heldout) == 32 and sum(bool(q.get("unanswerable")) for q in heldout) == 8
+
+
+@pytest.mark.slow
+def test_docs_eval_scores_each_reading_both_given_and_forced(tmp_path, capsys):
+    """One pass gives both figures: the forced top answer is scored whatever its confidence, the
+    given one only when it reaches the threshold; the listed mode follows --no-abstain."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from docs_eval import main
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harbour.md").write_text(
+        "# The harbour\n\nThe harbour is dredged every year. The main quay is 400 metres long.\n\n"
+        "## Ferries\n\nFerries to the island leave every two hours from the north pier.\n", encoding="utf-8")
+    spec = {"source": {"repo": "example/harbour", "commit": "0" * 40, "folder": "docs", "skipped": []},
+            "questions": [
+                {"id": "h1", "split": "heldout", "file": "harbour.md", "question": "How long is the main quay?",
+                 "answers": ["400 metres"]},
+                {"id": "h2", "split": "heldout", "file": "harbour.md",
+                 "question": "How often do ferries to the island leave?", "answers": ["every two hours"]},
+                {"id": "u1", "split": "heldout", "file": "harbour.md", "question": "Who built the lighthouse?",
+                 "unanswerable": True},
+            ]}
+    questions = tmp_path / "q.json"
+    questions.write_text(json.dumps(spec), encoding="utf-8")
+    reports = []
+    for flags in ([], ["--no-abstain"]):
+        assert main(["--docs", str(docs), "--questions", str(questions), "--json", *flags]) == 0
+        reports.append(json.loads(capsys.readouterr().out))
+    given, forced = reports
+    assert (given["mode"], given["other_mode"], forced["mode"]) == ("abstain", "no-abstain", "no-abstain")
+    assert given["totals"] == forced["other_totals"] and given["other_totals"] == forced["totals"]
+    g, f = given["totals"]["heldout"], forced["totals"]["heldout"]
+    assert f["answerable"]["abstained"] == 0 and f["unanswerable"]["answered_wrongly"] == 1
+    assert f["answerable"]["right"] + f["answerable"]["wrong"] == 2
+    assert g["answerable"]["right"] <= f["answerable"]["right"]
+    assert g["answers_given"] <= f["answers_given"] == 3
