@@ -442,6 +442,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _leave_after_ray(code: int) -> None:
+    """Exit at once after an interrupted Ray run. Its local cluster is already shut down
+    (`embeddings.distributed.run_on_ray`), and nothing was written to the index, but Ray's native
+    threads can crash the interpreter's own teardown: CI once saw a SIGSEGV (-11) instead of 130
+    on a loaded machine, after "qa: interrupted" was printed."""
+    import ray
+
+    if ray.is_initialized():  # interrupted inside ray.init, before run_on_ray's finally could run
+        ray.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -472,6 +486,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
+        if getattr(args, "ray", None) is not None:
+            _leave_after_ray(130)
         return 130
     except BrokenPipeError:  # `qa ask ... | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

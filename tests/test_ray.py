@@ -198,3 +198,28 @@ def test_ray_without_the_extra_is_one_clear_error(tmp_path, monkeypatch, capsys)
     assert code == 1 and len(err) == 1
     assert err[0].startswith("qa: error: --ray needs Ray Data") and 'pip install -e ".[ray]"' in err[0]
     assert not (tmp_path / "idx").exists()  # refused before any work
+
+
+def test_an_interrupted_ray_run_leaves_at_once_with_130_only_a_local_one_returns(tmp_path, monkeypatch, capsys):
+    """After "qa: interrupted" a Ray run skips the interpreter's teardown (Ray's native threads
+    once crashed it: SIGSEGV instead of 130); a run without Ray returns 130 as before."""
+    from qa import cli
+
+    class Left(Exception):
+        pass
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    def leave(code):
+        raise Left(code)
+
+    monkeypatch.setattr(cli, "cmd_index", interrupted)
+    monkeypatch.setattr(cli.os, "_exit", leave)
+    (tmp_path / "a.txt").write_text("Some text.", encoding="utf-8")
+    with pytest.raises(Left) as left:
+        cli.main(["index", str(tmp_path / "a.txt"), "--index", str(tmp_path / "idx"), "--ray"])
+    assert left.value.args == (130,)
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "qa: interrupted"
+    assert cli.main(["index", str(tmp_path / "a.txt"), "--index", str(tmp_path / "idx")]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "qa: interrupted"
