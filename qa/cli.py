@@ -446,10 +446,12 @@ def _leave_after_ray(code: int) -> None:
     """Exit at once after an interrupted Ray run. Its local cluster is already shut down
     (`embeddings.distributed.run_on_ray`), and nothing was written to the index, but Ray's native
     threads can crash the interpreter's own teardown: CI once saw a SIGSEGV (-11) instead of 130
-    on a loaded machine, after "qa: interrupted" was printed."""
-    import ray
-
-    if ray.is_initialized():  # interrupted inside ray.init, before run_on_ray's finally could run
+    on a loaded machine, after "qa: interrupted" was printed. Returns when Ray was never loaded
+    (interrupted before it, or not installed): there is nothing of it to skip."""
+    ray = sys.modules.get("ray")
+    if ray is None:
+        return
+    if ray.is_initialized():  # still connected: interrupted inside ray.init, or on a cluster it did not start
         ray.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -223,3 +223,7 @@ def test_an_interrupted_ray_run_leaves_at_once_with_130_only_a_local_one_returns
     assert capsys.readouterr().err.strip().splitlines()[-1] == "qa: interrupted"
     assert cli.main(["index", str(tmp_path / "a.txt"), "--index", str(tmp_path / "idx")]) == 130
     assert capsys.readouterr().err.strip().splitlines()[-1] == "qa: interrupted"
+    # interrupted before Ray was loaded (or without the extra): the plain 130, no traceback
+    monkeypatch.setitem(sys.modules, "ray", None)
+    assert cli.main(["index", str(tmp_path / "a.txt"), "--index", str(tmp_path / "idx"), "--ray"]) == 130
+    assert capsys.readouterr().err.strip().splitlines() == ["qa: interrupted"]
