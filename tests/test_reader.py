@@ -286,6 +286,28 @@ def test_training_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
               "--teachers", str(tmp_path / "nowhere"), "--max-steps", "1"])
 
 
+@pytest.mark.slow
+def test_training_with_grouped_distractors_runs_and_resumes_with_its_groups(tmp_path: Path, monkeypatch) -> None:
+    from qa.training.loop import main
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    data = tmp_path / "tiny.json"
+    data.write_text(json.dumps(tiny_squad()))
+    args = ["--data", str(data), "--checkpoint-dir", str(tmp_path / "ckpt"), "--out", str(tmp_path / "w"),
+            "--batch-size", "6", "--lr", "3e-4", "--warmup-steps", "1", "--heldout-articles", "1",
+            "--eval-questions", "5", "--eval-negatives", "2", "--minutes", "5", "--group-distractors", "2"]
+    first = main([*args, "--max-steps", "3"])
+    assert len(first.losses) == 3 and all(0 < x < 50 for x in first.losses)
+    # a resumed run keeps the grouping it was started with, whatever this command line says
+    resumed = main([*args[:-2], "--group-distractors", "0", "--max-steps", "4"])
+    assert resumed.progress.step == 4
+    log = [json.loads(line) for line in (tmp_path / "ckpt" / "train_log.jsonl").read_text().splitlines()]
+    starts = [r["config"]["group_distractors"] for r in log if r["event"] == "start"]
+    assert starts == [2, 2]
+    card = (tmp_path / "w" / "MODEL_CARD.md").read_text()
+    assert "--group-distractors 2" in card
+
+
 def test_distillation_loss_is_zero_exactly_at_the_teachers_distribution() -> None:
     import torch
 
@@ -346,3 +368,67 @@ def test_cropped_positive_windows_keep_the_answer_and_have_ragged_edges() -> Non
     # the same seed and epoch give the same windows (a resumed run sees the same batches)
     again = positives(build_epoch(data, TrainConfig(data="x", crop_fraction=1.0), 0))
     assert (again == cropped).all()
+
+
+def test_grouped_epochs_put_each_positive_with_distractors_of_its_own_question_in_one_batch() -> None:
+    """With group_distractors, every positive window is followed by distractors of the same question
+    (never holding the answer) that carry its row as their group, and no batch splits a group; without
+    it, every row is alone and batches are cut as before."""
+    import numpy as np
+
+    from qa.training.data import EX_CTX, EX_GROUP, EX_Q, EX_START, NO_GROUP, batch_order, build_epoch
+
+    data = _pretokenised()
+    plain_cfg = TrainConfig(data="x", batch_size=8)
+    plain = build_epoch(data, plain_cfg, 0)
+    assert (plain[:, EX_GROUP] == NO_GROUP).all()
+    assert all(len(b) == 8 for b in batch_order(plain, data, plain_cfg, 0)[:-1] if len(b) != len(plain) % 8)
+    cfg = TrainConfig(data="x", batch_size=8, group_distractors=2)
+    rows = build_epoch(data, cfg, 0)
+    grouped = rows[rows[:, EX_GROUP] != NO_GROUP]
+    for g in np.unique(grouped[:, EX_GROUP]):
+        members = rows[rows[:, EX_GROUP] == g]
+        assert rows[g, EX_GROUP] == g and rows[g, EX_START] > 0  # the group is named by its positive's row
+        assert len(members) <= 3 and (members[:, EX_START] > 0).sum() == 1  # a distractor may not be found
+        assert (members[:, EX_Q] == rows[g, EX_Q]).all()
+    assert len(grouped) > 2.5 * len(np.unique(grouped[:, EX_GROUP]))
+    positives = rows[rows[:, EX_START] > 0]
+    assert (positives[:, EX_GROUP] != NO_GROUP).all() and len(positives) == len(plain[plain[:, EX_START] > 0])
+    assert (rows[:, EX_CTX] >= 0).all()
+    batches = batch_order(rows, data, cfg, 0)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(rows)))  # every row once
+    where = {int(r): i for i, b in enumerate(batches) for r in b}
+    for g in np.unique(grouped[:, EX_GROUP]):
+        assert len({where[int(r)] for r in np.nonzero(rows[:, EX_GROUP] == g)[0]}) == 1
+    assert max(len(b) for b in batches) <= 8
+    assert all((a == b).all() for a, b in zip(batches, batch_order(rows, data, cfg, 0)))  # seeded
+
+
+def test_shared_norm_loss_ranks_the_answer_against_every_distractor_span_by_its_cls_relative_score() -> None:
+    import torch
+
+    from qa.training.shared_norm import shared_norm_loss
+
+    masked = -1e4
+    start = torch.full((3, 8), masked)
+    end = torch.full((3, 8), masked)
+    start[:, 0] = end[:, 0] = 0.0  # [CLS]
+    start[:, 3:7] = end[:, 3:7] = 0.0  # context tokens 3..6
+    start[0, 4] = end[0, 5] = 5.0  # the positive window's answer (4, 5)
+    starts, ends = torch.tensor([4, 0, 0]), torch.tensor([5, 0, 0])
+    groups = torch.tensor([7, 7, -1])  # row 2 is trained alone: not part of the ranking
+    easy = shared_norm_loss(start, end, starts, ends, groups)
+    # a distractor with a span as strong as the answer: the loss rises...
+    start[1, 3] = end[1, 3] = 5.0
+    hard = shared_norm_loss(start, end, starts, ends, groups)
+    assert easy is not None and hard is not None and hard.item() > easy.item() + 0.3
+    # ...and falls again when that distractor's [CLS] is as strong (the reader would rank it no higher)
+    start[1, 0] = end[1, 0] = 5.0
+    relative = shared_norm_loss(start, end, starts, ends, groups)
+    assert abs(relative.item() - easy.item()) < 0.05
+    # the row trained alone changes nothing; the gradient lowers the distractor span and raises its [CLS]
+    start[2, 3] = 50.0
+    s = start.clone().requires_grad_(True)
+    shared_norm_loss(s, end, starts, ends, groups).backward()
+    assert s.grad[2].abs().sum() == 0 and s.grad[1, 3] > 0 and s.grad[1, 0] < 0 and s.grad[0, 4] < 0
+    assert shared_norm_loss(start, end, starts, ends, torch.tensor([-1, -1, -1])) is None

@@ -26,7 +26,7 @@ from qa.training.schedule import TimeBudgetSchedule
 CHECKPOINT_FILE = "checkpoint.pt"
 # fields a resumed run takes from the checkpoint: data order and model must match what was trained
 RESUME_KEPT = ("seed", "batch_size", "neg_fraction", "max_seq_len", "max_question_tokens", "heldout_articles", "lr",
-               "dropout")
+               "dropout", "crop_fraction", "group_distractors", "group_weight")
 
 
 @dataclass
@@ -98,7 +98,8 @@ def load_checkpoint(path: Path, data_sha: str) -> dict[str, Any] | None:
 
 def resumed_config(cfg: TrainConfig, saved: dict[str, Any]) -> TrainConfig:
     """`cfg` with the checkpoint's values for the fields that must not change mid-training."""
-    return TrainConfig(**{**asdict(cfg), **{k: saved[k] for k in RESUME_KEPT}})
+    # a checkpoint written before a field existed keeps this run's value for it
+    return TrainConfig(**{**asdict(cfg), **{k: saved[k] for k in RESUME_KEPT if k in saved}})
 
 
 def export(net: ReaderNet, cfg: TrainConfig, progress: Progress, data_sha: str) -> Path:

@@ -47,6 +47,12 @@ class TrainConfig:
         0.0, "share of windows with the answer cut at random tokens before and after it, as the windows without "
         "it cut from its own paragraph are, so that text starting or ending mid-sentence is no cue for [CLS]"
     )
+    group_distractors: int = _option(
+        0, "with N > 0, each window holding the answer is read together with N windows of its article without "
+        "it, and a loss over all their spans at once (each span's score less its window's [CLS] score, as passages "
+        "are ranked at query time) teaches the answer to outscore the best span of every distractor"
+    )
+    group_weight: float = _option(0.5, "share of the loss from the shared ranking of a group (with --group-distractors)")
     max_seq_len: int = _option(192, "tokens per window, question included (as at query time)")
     max_question_tokens: int = _option(64, "question tokens kept")
     heldout_articles: int = _option(10, "last N articles held out of training for evaluation")

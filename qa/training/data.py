@@ -28,8 +28,10 @@ from qa.training.config import TrainConfig
 # 2: classes moved from qa.reader.train to qa.training.data (old pickles no longer load)
 PRETOK_VERSION = 2
 
-# one training example: question, paragraph, window start token, window length, start/end label
-EX_Q, EX_CTX, EX_WSTART, EX_WLEN, EX_START, EX_END = range(6)
+# one training example: question, paragraph, window start token, window length, start/end label, and the
+# group it is ranked in (its positive window's row; -1 when it is trained alone)
+EX_Q, EX_CTX, EX_WSTART, EX_WLEN, EX_START, EX_END, EX_GROUP = range(7)
+NO_GROUP = -1
 
 
 def training_path(data: str) -> Path:
@@ -156,17 +158,21 @@ def _has_answer_text(data: PreTokenised, ctx: int, w0: int, wlen: int, answer: s
 
 
 def build_epoch(data: PreTokenised, cfg: TrainConfig, epoch: int) -> np.ndarray:
-    """All training windows of one epoch (deterministic in seed + epoch), shape (n, 6).
+    """All training windows of one epoch (deterministic in seed + epoch), shape (n, 7).
 
     Positives: a random window of the paragraph that holds the answer (the whole
     paragraph when it fits), or with ``crop_fraction`` a window cut at random
     tokens on both sides of the answer. Negatives: a window of another paragraph of the same
     article (retrieval-like distractor) or of the same paragraph away from the
-    answer, labelled [CLS].
+    answer, labelled [CLS]. With ``group_distractors`` N, each positive is followed
+    by N such negatives of its own question, all carrying the positive's row as
+    their group.
     """
     rng = np.random.default_rng([cfg.seed, epoch, 1])
     wcfg = WindowConfig(cfg.max_seq_len, cfg.max_question_tokens)
-    rows: list[tuple[int, int, int, int, int, int]] = []
+    rows: list[tuple[int, ...]] = []
+    by_article: dict[int, np.ndarray] = {}
+    n_pos = 0
     for q in range(len(data.q_ids)):
         a0, a1 = data.q_answer[q]
         if a0 < 0:
@@ -184,14 +190,22 @@ def build_epoch(data: PreTokenised, cfg: TrainConfig, epoch: int) -> np.ndarray:
             end = int(rng.integers(a1 + 1, min(n, w0 + budget) + 1))
             wlen = end - w0
         off = len(data.q_ids[q]) + 2 - w0
-        rows.append((q, c, w0, wlen, a0 + off, a1 + off))
-    n_neg = int(round(len(rows) * cfg.neg_fraction / (1 - cfg.neg_fraction)))
-    by_article: dict[int, np.ndarray] = {}
+        n_pos += 1
+        if not cfg.group_distractors:
+            rows.append((q, c, w0, wlen, a0 + off, a1 + off, NO_GROUP))
+            continue
+        group = len(rows)
+        rows.append((q, c, w0, wlen, a0 + off, a1 + off, group))
+        for _ in range(cfg.group_distractors):
+            neg = _negative(data, q, rng, wcfg, by_article)
+            if neg is not None:
+                rows.append((*neg, group))
+    n_neg = int(round(n_pos * cfg.neg_fraction / (1 - cfg.neg_fraction)))
     for q in rng.choice(len(data.q_ids), size=min(n_neg, len(data.q_ids)), replace=False):
         neg = _negative(data, int(q), rng, wcfg, by_article)
         if neg is not None:
-            rows.append(neg)
-    return np.asarray(rows, dtype=np.int32).reshape(-1, 6)
+            rows.append((*neg, NO_GROUP))
+    return np.asarray(rows, dtype=np.int32).reshape(-1, 7)
 
 
 def _negative(
@@ -230,27 +244,57 @@ def _negative(
 
 
 def batch_order(examples: np.ndarray, data: PreTokenised, cfg: TrainConfig, epoch: int) -> list[np.ndarray]:
-    """Length-bucketed batches: shuffle, sort within chunks of 64 batches, shuffle the batches."""
+    """Length-bucketed batches: shuffle, sort within chunks of 64 batches, shuffle the batches.
+
+    A group (a positive and its distractors) is one unit that is never split
+    across batches; a batch holds up to ``batch_size`` windows, and at least one unit.
+    """
     rng = np.random.default_rng([cfg.seed, epoch, 2])
     lengths = np.array([len(data.q_ids[q]) for q in examples[:, EX_Q]]) + examples[:, EX_WLEN]
-    perm = rng.permutation(len(examples))
-    chunk = cfg.batch_size * 64
-    batches = []
+    units = _units(examples)
+    unit_len = np.array([lengths[u].max() for u in units]) if units else np.zeros(0)
+    per_unit = max(1, round(len(examples) / max(1, len(units))))
+    perm = rng.permutation(len(units))
+    chunk = max(1, cfg.batch_size // per_unit) * 64
+    batches: list[np.ndarray] = []
     for i in range(0, len(perm), chunk):
         part = perm[i : i + chunk]
-        part = part[np.argsort(lengths[part], kind="stable")]
-        batches.extend(part[j : j + cfg.batch_size] for j in range(0, len(part), cfg.batch_size))
+        part = part[np.argsort(unit_len[part], kind="stable")]
+        current: list[np.ndarray] = []
+        size = 0
+        for u in part:
+            if current and size + len(units[u]) > cfg.batch_size:
+                batches.append(np.concatenate(current))
+                current, size = [], 0
+            current.append(units[u])
+            size += len(units[u])
+        if current:
+            batches.append(np.concatenate(current))
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _units(examples: np.ndarray) -> list[np.ndarray]:
+    """Row indices that must share a batch: each group's rows together, every ungrouped row alone."""
+    groups = examples[:, EX_GROUP]
+    alone = np.nonzero(groups == NO_GROUP)[0]
+    grouped = np.nonzero(groups != NO_GROUP)[0]
+    units = [np.array([r]) for r in alone]
+    if len(grouped):
+        order = grouped[np.argsort(groups[grouped], kind="stable")]
+        cuts = np.nonzero(np.diff(groups[order]))[0] + 1
+        units.extend(np.split(order, cuts))
+    return units
 
 
 def make_batch(
     data: PreTokenised, examples: np.ndarray, idx: np.ndarray, cls_id: int, sep_id: int
-) -> tuple[Batch, torch.Tensor, torch.Tensor]:
-    """Encoder inputs + start/end labels for the examples `idx`."""
+) -> tuple[Batch, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Encoder inputs, start/end labels and group ids (``NO_GROUP`` when alone) for the examples `idx`."""
     ex = examples[idx]
     qs = [data.q_ids[q] for q in ex[:, EX_Q]]
     cs = [data.ctx_ids[c][w0 : w0 + wl] for c, w0, wl in ex[:, [EX_CTX, EX_WSTART, EX_WLEN]]]
     batch = collate(qs, cs, cls_id, sep_id)
     starts = torch.from_numpy(ex[:, EX_START].astype(np.int64))
     ends = torch.from_numpy(ex[:, EX_END].astype(np.int64))
-    return batch, starts, ends
+    groups = torch.from_numpy(ex[:, EX_GROUP].astype(np.int64))
+    return batch, starts, ends, groups

@@ -38,6 +38,7 @@ from qa.training.distill import Teachers, distillation_loss, teacher_folders
 from qa.training.data import batch_order, build_epoch, load_pretokenised, make_batch, training_path
 from qa.training.heldout import evaluate
 from qa.training.schedule import TimeBudgetSchedule
+from qa.training.shared_norm import shared_norm_loss
 
 LOG_FILE = "train_log.jsonl"
 PLAN_AFTER_STEPS = 10  # first replan once throughput has been measured over this many steps
@@ -173,8 +174,8 @@ class Trainer:
     def _step(self, examples: np.ndarray, idx: np.ndarray) -> float:
         """One optimizer step on the examples `idx`; returns the learning rate used."""
         t0 = time.time()
-        batch, starts, ends = make_batch(self.data, examples, idx, self.cls_id, self.sep_id)
-        starts, ends = starts.to(self.device), ends.to(self.device)
+        batch, starts, ends, groups = make_batch(self.data, examples, idx, self.cls_id, self.sep_id)
+        starts, ends, groups = starts.to(self.device), ends.to(self.device), groups.to(self.device)
         inputs = {k: v.to(self.device) for k, v in batch.model_inputs().items()}
         lr = self.cfg.lr * self.sched.factor(self.progress.step)
         for g in self.opt.param_groups:
@@ -182,6 +183,9 @@ class Trainer:
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_bf16):
             s_log, e_log = self.net(**inputs)
         loss = (F.cross_entropy(s_log, starts) + F.cross_entropy(e_log, ends)) / 2
+        shared = shared_norm_loss(s_log, e_log, starts, ends, groups) if self.cfg.group_distractors else None
+        if shared is not None:
+            loss = (1 - self.cfg.group_weight) * loss + self.cfg.group_weight * shared
         if self.teachers is not None:
             soft = self.teachers.soft_targets(inputs, autocast=self.use_bf16)
             w = self.cfg.distill_weight
