@@ -228,6 +228,7 @@ def resumed_sha(weights_dir: Path) -> str:
 
 @pytest.mark.slow
 def test_training_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa.reader.predictor import WEIGHTS_FILE, weights_metadata
     from qa.training.loop import main
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -272,6 +273,9 @@ def test_training_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert again.progress.commands[:2] == resumed.progress.commands and "--init-from" in again.progress.commands[2]
     card2 = (out2 / "MODEL_CARD.md").read_text()
     assert f"started from: reader.safetensors sha256 {resumed_sha(out)} ({resumed.progress.examples_seen} " in card2
+    # the weights carry it too, so that a soup made of them can name where they began
+    assert weights_metadata(out2 / WEIGHTS_FILE)["started_from"].startswith(f"reader.safetensors sha256 {resumed_sha(out)}")
+    assert "started_from" not in weights_metadata(out / WEIGHTS_FILE)
     assert len(again.progress.f1_curve) == len(resumed.progress.f1_curve) + 1
 
     # Distillation from a teacher identical to the student: the soft loss starts at zero (weight 1 = soft only),

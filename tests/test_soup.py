@@ -18,10 +18,14 @@ from qa.training.soup import main, soup
 SHIPPED = READER_WEIGHTS_DIR / WEIGHTS_FILE
 
 
-def _shifted(folder: Path, shift: float, drop: str | None = None) -> Path:
-    """The shipped reader with ``shift`` added to every tensor (and one tensor left out)."""
+def _shifted(folder: Path, shift: float, drop: str | None = None, **meta_changes: str | None) -> Path:
+    """The shipped reader with ``shift`` added to every tensor (and one tensor left out, metadata changed)."""
     with safe_open(str(SHIPPED), "np") as f:
         meta = dict(f.metadata())
+    for key, value in meta_changes.items():
+        meta.pop(key, None)
+        if value is not None:
+            meta[key] = value
     tensors = {k: (v.astype(np.float32) + shift).astype(v.dtype) for k, v in load_file(str(SHIPPED)).items() if k != drop}
     folder.mkdir(parents=True)
     save_file(tensors, str(folder / WEIGHTS_FILE), metadata=meta)
@@ -81,3 +85,23 @@ def test_the_soup_card_names_the_command_the_members_and_the_result(tmp_path):
     # each member's own training commands, from its metadata
     history = json.loads(weights_metadata(SHIPPED)["history"])
     assert history["commands"][-1] in card
+
+
+def test_the_soup_card_says_which_member_is_itself_a_soup_and_which_began_from_another_reader(tmp_path):
+    plain = [_shifted(tmp_path / name, shift, souped_from=None, started_from=None)
+             for name, shift in (("a", 0.1), ("b", -0.1))]
+    inner = soup(plain, tmp_path / "inner")
+    inner_sha = sha256_file(inner)
+    continued = _shifted(tmp_path / "continued", 0.2, souped_from=None,
+                         started_from=f"reader.safetensors sha256 {inner_sha} (547660 examples seen)")
+    soup([tmp_path / "inner", continued], tmp_path / "outer")
+    card = (tmp_path / "outer" / "MODEL_CARD.md").read_text()
+    inner_part, continued_part = card.split("### Member 2")
+    assert "Itself a soup of 2 readers" in inner_part and "Started" not in inner_part
+    for member in plain:
+        assert f"`{sha256_file(member / WEIGHTS_FILE)[:16]}…`" in inner_part
+    assert f"Started (`--init-from`) from reader.safetensors sha256 {inner_sha}" in continued_part
+    assert "Itself a soup" not in continued_part
+    # plain members get neither note
+    flat = (tmp_path / "inner" / "MODEL_CARD.md").read_text()
+    assert "Itself a soup" not in flat and "Started (`--init-from`)" not in flat

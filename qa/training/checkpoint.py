@@ -114,6 +114,8 @@ def export(net: ReaderNet, cfg: TrainConfig, progress: Progress, data_sha: str) 
         "max_question_tokens": str(cfg.max_question_tokens),
         "data_sha256": data_sha,
         "examples_seen": str(progress.examples_seen),
+        # the weights an --init-from run began with: a soup of this reader names its start
+        **({"started_from": progress.started_from} if progress.started_from else {}),
         # what a later --init-from run carries into its own model card
         "history": json.dumps({"commands": progress.commands, "f1_curve": progress.f1_curve,
                                "train_seconds": progress.train_seconds}),

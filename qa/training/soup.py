@@ -69,7 +69,7 @@ def soup_card(
             f"| `{meta.get('data_sha256', '?')[:16]}…` |"
         )
         commands = "\n".join(history.get("commands", [])) or "(no training commands recorded)"
-        runs.append(f"### Member {i} (`{sha[:16]}…`)\n\n```\n{commands}\n```")
+        runs.append(f"### Member {i} (`{sha[:16]}…`)\n\n```\n{commands}\n```{provenance(meta)}")
     member_list = " ".join(str(m) for m in members)
     return f"""# Span reader: a weight soup of {len(members)} readers
 
@@ -88,13 +88,25 @@ python -m qa.training.soup --out {out} {member_list}
 |---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-{chr(10).join(runs)}
+{(chr(10) * 2).join(runs)}
 
 ## Weights
 
 - `{WEIGHTS_FILE}`: {target.stat().st_size / 1e6:.1f} MB
 - sha256: `{sha256_file(target)}`
 """
+
+
+def provenance(meta: dict[str, str]) -> str:
+    """What the commands alone do not say: a member that is itself a soup, or that began from one."""
+    notes = []
+    if started := meta.get("started_from"):
+        notes.append(f"Started (`--init-from`) from {started}.")
+    if nested := json.loads(meta.get("souped_from", "[]")):
+        shas = ", ".join(f"`{s[:16]}…`" for s in nested)
+        notes.append(f"Itself a soup of {len(nested)} readers ({shas}); the commands above are its first member's, "
+                     "and its own model card names the others.")
+    return "".join(f"\n\n{n}" for n in notes)
 
 
 def main(argv: list[str] | None = None) -> int:
