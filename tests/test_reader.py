@@ -311,6 +311,14 @@ def test_training_with_grouped_distractors_runs_and_resumes_with_its_groups(tmp_
     card = (tmp_path / "w" / "MODEL_CARD.md").read_text()
     assert "--group-distractors 2" in card
 
+    # distractors left to the shared ranking alone: a run of its own, kept on resume
+    args2 = [*args[:2], "--checkpoint-dir", str(tmp_path / "ckpt2"), "--out", str(tmp_path / "w2"), *args[6:]]
+    alone = main([*args2, "--no-group-window-loss", "--max-steps", "2"])
+    assert len(alone.losses) == 2 and all(0 < x < 50 for x in alone.losses)
+    main([*args2, "--max-steps", "3"])
+    log2 = [json.loads(line) for line in (tmp_path / "ckpt2" / "train_log.jsonl").read_text().splitlines()]
+    assert [r["config"]["group_window_loss"] for r in log2 if r["event"] == "start"] == [False, False]
+
 
 def test_distillation_loss_is_zero_exactly_at_the_teachers_distribution() -> None:
     import torch
@@ -438,3 +446,15 @@ def test_shared_norm_loss_ranks_the_answer_against_every_distractor_span_by_its_
     shared_norm_loss(s, end, starts, ends, groups).backward()
     assert s.grad[2].abs().sum() == 0 and s.grad[1, 3] > 0 and s.grad[1, 0] < 0 and s.grad[0, 4] < 0
     assert shared_norm_loss(start, end, starts, ends, torch.tensor([-1, -1, -1])) is None
+
+
+def test_without_group_window_loss_only_the_grouped_distractors_leave_the_per_window_loss() -> None:
+    import torch
+
+    from qa.training.shared_norm import window_loss_rows
+
+    # rows: a positive with its two distractors, a plain negative, a plain positive
+    starts = torch.tensor([4, 0, 0, 0, 3])
+    groups = torch.tensor([0, 0, 0, -1, -1])
+    assert window_loss_rows(starts, groups, distractors=True).tolist() == [True] * 5
+    assert window_loss_rows(starts, groups, distractors=False).tolist() == [True, False, False, True, True]

@@ -26,7 +26,8 @@ from qa.training.schedule import TimeBudgetSchedule
 CHECKPOINT_FILE = "checkpoint.pt"
 # fields a resumed run takes from the checkpoint: data order and model must match what was trained
 RESUME_KEPT = ("seed", "batch_size", "neg_fraction", "max_seq_len", "max_question_tokens", "heldout_articles", "lr",
-               "dropout", "crop_fraction", "group_distractors", "group_weight")
+               "dropout", "crop_fraction", "group_distractors", "group_weight",
+               "group_window_loss")
 
 
 @dataclass

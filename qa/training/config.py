@@ -53,6 +53,10 @@ class TrainConfig:
         "are ranked at query time) teaches the answer to outscore the best span of every distractor"
     )
     group_weight: float = _option(0.5, "share of the loss from the shared ranking of a group (with --group-distractors)")
+    group_window_loss: bool = _option(
+        True, "a group's distractors are also [CLS] targets of the per-window loss; --no-group-window-loss leaves "
+        "them to the shared ranking alone, so the reader is not taught to withhold on them as well"
+    )
     max_seq_len: int = _option(192, "tokens per window, question included (as at query time)")
     max_question_tokens: int = _option(64, "question tokens kept")
     heldout_articles: int = _option(10, "last N articles held out of training for evaluation")

@@ -38,7 +38,7 @@ from qa.training.distill import Teachers, distillation_loss, teacher_folders
 from qa.training.data import batch_order, build_epoch, load_pretokenised, make_batch, training_path
 from qa.training.heldout import evaluate
 from qa.training.schedule import TimeBudgetSchedule
-from qa.training.shared_norm import shared_norm_loss
+from qa.training.shared_norm import shared_norm_loss, window_loss_rows
 
 LOG_FILE = "train_log.jsonl"
 PLAN_AFTER_STEPS = 10  # first replan once throughput has been measured over this many steps
@@ -182,7 +182,8 @@ class Trainer:
             g["lr"] = lr
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_bf16):
             s_log, e_log = self.net(**inputs)
-        loss = (F.cross_entropy(s_log, starts) + F.cross_entropy(e_log, ends)) / 2
+        rows = window_loss_rows(starts, groups, self.cfg.group_window_loss)
+        loss = (F.cross_entropy(s_log[rows], starts[rows]) + F.cross_entropy(e_log[rows], ends[rows])) / 2
         shared = shared_norm_loss(s_log, e_log, starts, ends, groups) if self.cfg.group_distractors else None
         if shared is not None:
             loss = (1 - self.cfg.group_weight) * loss + self.cfg.group_weight * shared

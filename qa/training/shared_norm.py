@@ -30,6 +30,14 @@ def _shared_cross_entropy(logits: torch.Tensor, rows: torch.Tensor, target_row: 
     return F.cross_entropy(flat, torch.tensor([index], device=logits.device))
 
 
+def window_loss_rows(starts: torch.Tensor, groups: torch.Tensor, distractors: bool) -> torch.Tensor:
+    """Which rows the per-window loss reads: all, or all but the grouped distractors (label [CLS],
+    in a group), which then count only in the shared ranking. Ordinary negatives always count."""
+    if distractors:
+        return torch.ones_like(starts, dtype=torch.bool)
+    return (groups == NO_GROUP) | (starts > 0)
+
+
 def shared_norm_loss(
     start_logits: torch.Tensor, end_logits: torch.Tensor, starts: torch.Tensor, ends: torch.Tensor, groups: torch.Tensor
 ) -> torch.Tensor | None:
