@@ -45,7 +45,7 @@ SEED_FACTS = [
     ("What milestone did Trump reach next week?", "100th day in office"),
 ]
 # Still withheld: the reader's top answer is right but its confidence is below the threshold
-# (Friday 0.31, the demand 0.26) or the answer is not found (the podcast account).
+# (Friday 0.28, the demand 0.29) or the answer is not found (the podcast account).
 SEED_FACTS_MISSED = [
     ("What day was the bombing?", "Friday"),
     ("What has Moscow demanded of Ukrainian forces?", "exit from the four annexed territories"),
