@@ -50,16 +50,22 @@ def _mean(xs: list[float] | list[bool]) -> float:
     return float(np.mean(xs)) if xs else float("nan")
 
 
+def _paragraphs_by_article(data: PreTokenised) -> dict[int, list[int]]:
+    """The held-out paragraphs of each held-out article, in order."""
+    by_article: dict[int, list[int]] = {}
+    for q in data.heldout:
+        paras = by_article.setdefault(q.article, [])
+        if q.paragraph not in paras:
+            paras.append(q.paragraph)
+    return by_article
+
+
 def _distractors(
     data: PreTokenised, qs: list[HeldOutQuestion], cfg: TrainConfig
 ) -> tuple[list[str], list[list[str]]]:
     """Up to `eval_negatives` (question, other paragraph of its article without the answer) pairs."""
     rng = np.random.default_rng(DISTRACTOR_SEED)
-    paras_by_article: dict[int, list[int]] = {}
-    for q in data.heldout:
-        paras = paras_by_article.setdefault(q.article, [])
-        if q.paragraph not in paras:
-            paras.append(q.paragraph)
+    paras_by_article = _paragraphs_by_article(data)
     questions, contexts = [], []
     for i in rng.permutation(len(qs))[: cfg.eval_negatives]:
         q = qs[int(i)]
@@ -99,3 +105,55 @@ def evaluate(net: ReaderNet, data: PreTokenised, cfg: TrainConfig) -> EvalResult
         n=len(qs),
         seconds=time.time() - t0,
     )
+
+
+@dataclass
+class AmongResult:
+    """The top answer when a question's own paragraph is read among others of its article."""
+
+    em: float
+    f1: float
+    own_paragraph: float  # share of questions whose top answer comes from their own paragraph
+    paragraphs: int  # paragraphs read per question (fewer where the article has fewer)
+    n: int
+
+
+def among_paragraphs(data: PreTokenised, qs: list[HeldOutQuestion], paragraphs: int) -> list[list[int]]:
+    """For each question, its own paragraph and up to ``paragraphs - 1`` others of its article,
+    shuffled (seeded: every reader reads the same)."""
+    rng = np.random.default_rng(DISTRACTOR_SEED + 1)
+    by_article = _paragraphs_by_article(data)
+    out = []
+    for q in qs:
+        others = [p for p in by_article[q.article] if p != q.paragraph]
+        picked = [others[int(i)] for i in rng.permutation(len(others))[: paragraphs - 1]]
+        group = [q.paragraph, *picked]
+        out.append([group[int(i)] for i in rng.permutation(len(group))])
+    return out
+
+
+def evaluate_among(net: ReaderNet, data: PreTokenised, cfg: TrainConfig, paragraphs: int = 5) -> AmongResult:
+    """EM/F1 of the top answer across a question's paragraph and others of its article, each
+    span scored as query time ranks passages (its score less its paragraph's no-answer score):
+    what the shared ranking (``--group-distractors``) trains, which the own-paragraph F1 cannot see."""
+    was_training = net.training
+    net.eval()
+    model = SpanModel(net, WindowConfig(cfg.max_seq_len, cfg.max_question_tokens))
+    qs = heldout_sample(data, cfg)
+    groups = among_paragraphs(data, qs, paragraphs)
+    contexts = [[data.heldout_paragraphs[p] for p in group] for group in groups]
+    preds = model.predict_batch([q.question for q in qs], contexts, top_k=1)
+    ems, f1s, own = [], [], []
+    for q, group, texts, per_context in zip(qs, groups, contexts, preds):
+        scored = [(pred.spans[0].score - pred.no_answer_score, i) for i, pred in enumerate(per_context) if pred.spans]
+        if scored:
+            _, i = max(scored)
+            span = per_context[i].spans[0]
+            answer, from_own = texts[i][span.start : span.end], group[i] == q.paragraph
+        else:
+            answer, from_own = "", False
+        ems.append(exact_match(answer, q.answers))
+        f1s.append(f1_score(answer, q.answers))
+        own.append(from_own)
+    net.train(was_training)
+    return AmongResult(100 * _mean(ems), 100 * _mean(f1s), _mean(own), paragraphs, len(qs))
