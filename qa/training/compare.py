@@ -19,7 +19,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
+import torch
+
+from qa.reader.model import load_trained_net
 from qa.reader.predictor import ReaderWeightsError, weights_metadata, weights_path
+from qa.training.checkpoint import sha256_file
 from qa.training.config import DEFAULT_CHECKPOINT_DIR, TrainConfig
 from qa.training.data import PreTokenised, load_pretokenised, training_path
 from qa.training.heldout import AmongResult, EvalResult, evaluate, evaluate_among
@@ -34,10 +38,6 @@ class Comparison:
 
 def compare(readers: Sequence[Path], data: PreTokenised, cfg: TrainConfig, paragraphs: int) -> list[Comparison]:
     """Every reader on the same held-out sample (``cfg.eval_questions`` questions)."""
-    import torch
-
-    from qa.reader.model import load_trained_net
-
     out = []
     for folder in readers:
         net = load_trained_net(weights_path(folder)).to(torch.device(cfg.torch_device()))
@@ -79,8 +79,6 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"error: {exc}") from None
     cfg = TrainConfig(data=str(path), heldout_articles=args.heldout_articles, eval_questions=args.eval_questions,
                       eval_negatives=args.eval_negatives, checkpoint_dir=args.checkpoint_dir, device=args.device)
-    from qa.training.checkpoint import sha256_file
-
     cache = Path(cfg.checkpoint_dir)
     cache.mkdir(parents=True, exist_ok=True)
     data = load_pretokenised(path, sha256_file(path), cfg, cache)

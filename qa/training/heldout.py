@@ -114,7 +114,7 @@ class AmongResult:
     em: float
     f1: float
     own_paragraph: float  # share of questions whose top answer comes from their own paragraph
-    paragraphs: int  # paragraphs read per question (fewer where the article has fewer)
+    paragraphs: int  # asked for per question (an article with fewer gives all it has)
     n: int
 
 
