@@ -147,6 +147,23 @@ def test_a_code_block_is_read_after_its_lead_in_and_answers_from_the_code_alone(
     assert all(c.text == doc.text[c.start : c.end] and "Use irm" not in c.text for c in from_code)
 
 
+def test_a_command_read_from_code_is_the_whole_command_without_its_prompt():
+    """The shipped reader, trained on prose, reads "$ pip" from "$ pip install httpx[http2]" (httpx's
+    docs): its answer is the command, cited verbatim, never the prompt or the program's name alone."""
+    from embeddings.documents import document_from_parsed
+    from embeddings.formats.markdown import parse_markdown
+
+    src = ("# HTTP/2\n\nYou can do so by first making sure to install\nthe optional HTTP/2 dependencies...\n\n"
+           "```shell\n$ pip install httpx[http2]\n```\n\nAnd then instantiating a client with HTTP/2 support enabled.\n")
+    doc = document_from_parsed(parse_markdown(src), "doc", "/x/http2.md", "0" * 64, "md")
+    passages = [RetrievedPassage(p, doc, 1.0, dense_score=0.5) for p in chunk_document(doc)]
+    question = "What is the command to install the optional HTTP/2 dependencies?"
+    from_code = [c for c in ExtractiveReader().candidates(question, passages) if c.rp.passage.kind == "code"]
+    best = max(from_code, key=lambda c: c.margin)
+    assert best.text == "pip install httpx[http2]" == doc.text[best.start : best.end]
+    assert not any(c.text.startswith("$") or c.text == "pip" for c in from_code)
+
+
 def test_candidates_keep_the_span_and_no_answer_scores_their_margin_comes_from(untrained_answerer):
     """The shapes report can try the two scores apart as calibration features (`--features`);
     the shipped calibration reads only the margin, their difference."""

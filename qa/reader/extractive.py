@@ -21,6 +21,7 @@ from embeddings.chunking import Passage
 from qa.calibration import CALIBRATION_FILE, LogisticCalibration
 from qa.lexical import tokenize
 from qa.citations import Answer, RetrievedPassage, make_citation
+from qa.reader.code_spans import whole_command
 from qa.questions import is_about_code
 from qa.settings import READER_WEIGHTS_DIR, Settings
 
@@ -176,19 +177,24 @@ class ExtractiveReader:
         # a code block is read after the prose that introduces it; spans come from the code alone
         leads = [lead_in(rp) if rp.passage.kind == "code" else "" for rp in passages]
         prefixes = [f"{lead}\n" if lead else "" for lead in leads]
+        texts = [prefix + rp.passage.text for prefix, rp in zip(prefixes, passages)]
         predictions = self.model.predict(
             question,
-            [prefix + rp.passage.text for prefix, rp in zip(prefixes, passages)],
+            texts,
             top_k=2 * self.spans_per_passage if any(prefixes) else self.spans_per_passage,
             max_answer_tokens=self.max_answer_tokens,
         )
         out = []
-        for rp, prefix, pred in zip(passages, prefixes, predictions):
+        for rp, prefix, text, pred in zip(passages, prefixes, texts, predictions):
             cells = best_cells(question, rp) if rp.passage.kind == "table" else None
             shift = rp.passage.start - len(prefix)
             spans = [s for s in pred.spans if s.start >= len(prefix)][: self.spans_per_passage]
             for span in spans:
-                start, end = shift + span.start, shift + span.end
+                # in code, "$ pip" read from "$ pip install httpx[http2]" is the whole command
+                local = (span.start, span.end)
+                if rp.passage.kind == "code":
+                    local = whole_command(text, *local)
+                start, end = shift + local[0], shift + local[1]
                 if not within_one_sentence(rp.passage, start, end):
                     continue  # a "span" across sentences is never a short answer
                 if splits_a_token(rp.document.text, start, end):
