@@ -10,8 +10,8 @@ questions name a ``file`` under that folder. Check the folder out at that
 commit (``git clone https://github.com/astral-sh/uv && git -C uv checkout
 COMMIT``) and pass it as ``--docs``: every file under it with one of the
 suffixes the source names (``"suffixes"``, default ``[".md"]``) is indexed
-(MkDocs Markdown for uv; reStructuredText for Flask's Sphinx docs,
-``benchmarks/sphinx_questions.json``), nothing else it holds; a page with no
+(MkDocs Markdown for uv, and for httpx in ``benchmarks/httpx_questions.json``;
+reStructuredText for Flask's Sphinx docs, ``benchmarks/sphinx_questions.json``), nothing else it holds; a page with no
 text of its own (one that only includes another file) is skipped and named.
 
 Corpus. ``--export DIR`` writes the long description (README-style text) of

@@ -31,6 +31,8 @@ _MAX_SENTENCE_CHARS = 1200
 # A stop, closing quotes or brackets, space, then something that may start a sentence (not a
 # lower-case ASCII letter or a digit): a boundary sentencex may have missed.
 _UNSPLIT_STOP = re.compile(r"[.!?…][\"”’')\]]*\s+[\"“‘(\[]*[^\W\d_a-z]")
+#: A bracketed aside standing alone, with at most a stop after it: "(Default 100)", "(see below.)".
+_ASIDE = re.compile(r"\([^()\n]{1,200}\)[.!?]?|\[[^\[\]\n]{1,200}\][.!?]?")
 #: Between the headings of a section path, wherever it is shown or embedded.
 SECTION_SEPARATOR = " › "
 
@@ -113,15 +115,29 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     spans: list[tuple[int, int]] = []
     for p_start, p_end in _paragraphs(text, start, end):
         paragraph = text[p_start:p_end]
+        found_here: list[tuple[int, int]] = []
         for found in sentencex.get_sentence_boundaries("en", paragraph):
             a, b = _strip_span(text, p_start + found["start_index"], p_start + found["end_index"])
             if b <= a:
                 continue
             if _UNSPLIT_STOP.search(text, a, b):
-                spans.extend(_split_carefully(text, a, b))
+                found_here.extend(_split_carefully(text, a, b))
             else:
-                spans.extend(_hard_wrap(text, a, b))
+                found_here.extend(_hard_wrap(text, a, b))
+        spans.extend(_join_asides(text, found_here))
     return spans
+
+
+def _join_asides(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A "sentence" that is only a bracketed aside ("(Default 100)" after "… or None for no
+    limits.") belongs to the sentence before it: alone, it cites a number without its subject."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if out and _ASIDE.fullmatch(text, a, b) and b - out[-1][0] <= _MAX_SENTENCE_CHARS:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
 
 
 def _split_carefully(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -61,9 +61,22 @@ def test_a_boundary_sentencex_leaves_inside_a_sentence_is_decided_by_pysbd():
     text = "A park was built. (It is gone now.) The team left. The Cubs stayed."
     # sentencex alone does not end a sentence after a closing parenthesis ...
     assert "(It is gone now.) The team left. " in [x["text"] for x in sentencex.get_sentence_boundaries("en", text)]
-    # ... so that sentence goes to pysbd, which does.
+    # ... so that sentence goes to pysbd, which does (and the aside joins the sentence before it).
     assert [text[a:b] for a, b in split_sentences(text)] == [
-        "A park was built.", "(It is gone now.)", "The team left.", "The Cubs stayed."
+        "A park was built. (It is gone now.)", "The team left.", "The Cubs stayed."
+    ]
+
+
+def test_a_bracketed_aside_alone_joins_the_sentence_before_it():
+    """httpx's docs: "(Default 100)" cited alone names a number without what it is the default of."""
+    text = ("- `max_connections`, maximum number of allowable connections, or `None` for no limits.\n(Default 100)\n\n"
+            "He left. Tesla was not convinced. [citation needed]\n\n(An aside opens this paragraph.) It stays apart.")
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "- `max_connections`, maximum number of allowable connections, or `None` for no limits.\n(Default 100)",
+        "He left.",
+        "Tesla was not convinced. [citation needed]",
+        "(An aside opens this paragraph.)",  # nothing before it in its paragraph to join
+        "It stays apart.",
     ]
 
 
