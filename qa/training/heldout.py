@@ -9,7 +9,9 @@ the exact code path of query time.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -40,6 +42,17 @@ def heldout_sample(data: PreTokenised, cfg: TrainConfig) -> list[HeldOutQuestion
         return qs
     idx = np.linspace(0, len(qs) - 1, cfg.eval_questions).round().astype(int)
     return [qs[i] for i in idx]
+
+
+@contextmanager
+def _reading(net: ReaderNet, cfg: TrainConfig) -> Iterator[SpanModel]:
+    """The network as the query-time span model, in eval mode (no dropout) while it reads."""
+    was_training = net.training
+    net.eval()
+    try:
+        yield SpanModel(net, WindowConfig(cfg.max_seq_len, cfg.max_question_tokens))
+    finally:
+        net.train(was_training)
 
 
 def _abstains(pred: ContextPrediction) -> bool:
@@ -83,20 +96,17 @@ def _distractors(
 def evaluate(net: ReaderNet, data: PreTokenised, cfg: TrainConfig) -> EvalResult:
     """EM/F1 of the top span on the question's own paragraph, and abstention rates."""
     t0 = time.time()
-    was_training = net.training
-    net.eval()
-    model = SpanModel(net, WindowConfig(cfg.max_seq_len, cfg.max_question_tokens))
     qs = heldout_sample(data, cfg)
     paragraphs = [data.heldout_paragraphs[q.paragraph] for q in qs]
-    preds = model.predict_batch([q.question for q in qs], [[p] for p in paragraphs], top_k=1)
+    with _reading(net, cfg) as model:
+        preds = model.predict_batch([q.question for q in qs], [[p] for p in paragraphs], top_k=1)
+        neg_abst = [_abstains(pred) for (pred,) in model.predict_batch(*_distractors(data, qs, cfg), top_k=1)]
     ems, f1s, abst = [], [], []
     for q, text, (pred,) in zip(qs, paragraphs, preds):
         answer = text[pred.spans[0].start : pred.spans[0].end] if pred.spans else ""
         ems.append(exact_match(answer, q.answers))
         f1s.append(f1_score(answer, q.answers))
         abst.append(_abstains(pred))
-    neg_abst = [_abstains(pred) for (pred,) in model.predict_batch(*_distractors(data, qs, cfg), top_k=1)]
-    net.train(was_training)
     return EvalResult(
         em=100 * _mean(ems),
         f1=100 * _mean(f1s),
@@ -136,13 +146,11 @@ def evaluate_among(net: ReaderNet, data: PreTokenised, cfg: TrainConfig, paragra
     """EM/F1 of the top answer across a question's paragraph and others of its article, each
     span scored as query time ranks passages (its score less its paragraph's no-answer score):
     what the shared ranking (``--group-distractors``) trains, which the own-paragraph F1 cannot see."""
-    was_training = net.training
-    net.eval()
-    model = SpanModel(net, WindowConfig(cfg.max_seq_len, cfg.max_question_tokens))
     qs = heldout_sample(data, cfg)
     groups = among_paragraphs(data, qs, paragraphs)
     contexts = [[data.heldout_paragraphs[p] for p in group] for group in groups]
-    preds = model.predict_batch([q.question for q in qs], contexts, top_k=1)
+    with _reading(net, cfg) as model:
+        preds = model.predict_batch([q.question for q in qs], contexts, top_k=1)
     ems, f1s, own = [], [], []
     for q, group, texts, per_context in zip(qs, groups, contexts, preds):
         scored = [(pred.spans[0].score - pred.no_answer_score, i) for i, pred in enumerate(per_context) if pred.spans]
@@ -155,5 +163,4 @@ def evaluate_among(net: ReaderNet, data: PreTokenised, cfg: TrainConfig, paragra
         ems.append(exact_match(answer, q.answers))
         f1s.append(f1_score(answer, q.answers))
         own.append(from_own)
-    net.train(was_training)
     return AmongResult(100 * _mean(ems), 100 * _mean(f1s), _mean(own), paragraphs, len(qs))
