@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.reader.code_spans import whole_command
+from qa.reader.code_spans import MAX_COMMAND_CHARS, whole_command
 
 
 def span(text: str, part: str) -> tuple[int, int]:
@@ -40,6 +40,14 @@ def test_a_span_that_begins_a_command_is_the_whole_command_without_its_prompt(te
 ])
 def test_a_span_inside_a_command_a_comment_or_over_lines_is_kept(text, part):
     assert widened(text, part) == text[slice(*span(text, part))]
+
+
+def test_a_line_too_long_to_read_whole_keeps_the_readers_span_less_its_prompt():
+    long_line = "$ curl -sSL " + "https://example.org/a/very/long/path/" * 6 + " | sh"
+    assert len(long_line) > MAX_COMMAND_CHARS
+    assert widened(long_line, "$ curl -sSL") == "curl -sSL"
+    assert widened(long_line, "curl") == "curl"
+    assert widened(long_line, "$") == "$"  # the prompt alone: nothing of the command to keep
 
 
 @given(st.text(alphabet="$> a-z\n\\#.", max_size=40), st.data())

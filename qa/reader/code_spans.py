@@ -18,6 +18,9 @@ import re
 PROMPT = re.compile(r"(?:\$|%|>>>|\.\.\.|>|PS>|PS [A-Za-z]:\\[^>\n]*>)[ \t]+")
 #: A comment line says what the code does; it is no command.
 COMMENT = ("#", "//", "--", ";")
+#: A line longer than this (minified code, a generated one-liner) is no answer to read whole:
+#: the reader's own span is kept, less its prompt. Two 80-column lines.
+MAX_COMMAND_CHARS = 160
 
 
 def command_start(text: str, line_start: int, line_end: int) -> int:
@@ -32,7 +35,8 @@ def command_start(text: str, line_start: int, line_end: int) -> int:
 
 def whole_command(text: str, start: int, end: int) -> tuple[int, int]:
     """``(start, end)`` without a prompt, and widened to the end of its line when it
-    begins the line's command; unchanged when it begins inside the command or spans lines."""
+    begins the line's command (and the line is not over `MAX_COMMAND_CHARS`); unchanged
+    when it begins inside the command or spans lines."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", start)
     line_end = len(text) if line_end < 0 else line_end
@@ -44,4 +48,6 @@ def whole_command(text: str, start: int, end: int) -> tuple[int, int]:
     stop = line_end
     while stop > begin and text[stop - 1] in " \t\\":  # trailing blanks, a line continuation
         stop -= 1
+    if stop - begin > MAX_COMMAND_CHARS:
+        return (begin, end) if end > begin else (start, end)
     return (begin, stop) if stop > begin else (start, end)
