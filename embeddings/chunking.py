@@ -35,6 +35,11 @@ _UNSPLIT_STOP = re.compile(r"[.!?…][\"”’')\]]*\s+[\"“‘(\[]*[^\W\d_a-z]
 _ASIDE = re.compile(r"\([^()\n]{1,200}\)[.!?]?|\[[^\[\]\n]{1,200}\][.!?]?")
 #: Between the headings of a section path, wherever it is shown or embedded.
 SECTION_SEPARATOR = " › "
+#: How documents are split, as a number bumped whenever the passages or sentences it gives
+#: change (2: a bracketed aside alone joins the sentence before it). An index records it per
+#: document; a document split by an older version is split again on the next sync, and its
+#: vectors are kept where its passages did not move (`PassageIndex.add_documents`).
+SPLITTING_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -321,31 +321,54 @@ class PassageIndex:
     def add_documents(
         self, documents: list[Document], encoder: Encoder, progress: StageProgress | None = None
     ) -> SyncReport:
-        """Add new documents and re-embed changed ones; unchanged ones cost nothing.
-        One new segment and one commit."""
+        """Add new documents and re-embed changed ones; unchanged ones cost nothing, and
+        unchanged ones an older splitting split are split again, embedded again only where
+        a passage moved. One new segment and one commit."""
         self._check_encoder(encoder)
         self.refresh()
         # Even a run with nothing to change clears what a killed change left.
         self._sweep()
         report = SyncReport()
         todo: list[Document] = []
+        replaced: list[str] = []
+        resplit: dict[str, list[Passage]] = {}
         for doc in documents:
             known = self.catalog.entry(doc.doc_id)
             if known is not None and known.unchanged_as(doc.sha256):
                 report.unchanged.append(doc.doc_id)
                 continue
             (report.updated if known is not None else report.added).append(doc.doc_id)
+            if known is not None and known.sha256 == doc.sha256 and known.read_as_now:
+                passages = self._split_in_place(doc)
+                if passages is not None:
+                    resplit[doc.doc_id] = passages
+                    continue
+            if known is not None:
+                replaced.append(doc.doc_id)
             todo.append(doc)
-        if not todo:
+        if not todo and not resplit:
             return report
         chunks = self._chunk(todo, progress)
         texts = [p.embed_text for passages in chunks for p in passages]
         embedded = (lambda done, total: progress(EMBEDDING, done, total)) if progress else None
         vectors = encoder.encode(texts, progress=embedded) if texts else None
         dimension = self.dimension or (encoder.dimension if texts else 0)
-        self._write(todo, chunks, texts, vectors, dimension, replaced=report.updated)
+        self._write(todo, chunks, texts, vectors, dimension, replaced=replaced, resplit=resplit)
         report.embedded_passages = len(texts)
         return report
+
+    def _split_in_place(self, document: Document) -> list[Passage] | None:
+        """The passages of an unchanged document that an older splitting split, as this one
+        splits them, when they lie where the stored ones lie (only sentences moved inside
+        them): their vectors and terms stay valid, so upgrading costs splitting, not
+        embedding. None when a passage moved; the document is then embedded again."""
+        fresh = chunk_document(document, self.settings.max_words, self.settings.overlap)
+        stored = self.passages_of(document.doc_id)
+
+        def places(passages: list[Passage]) -> list[tuple]:
+            return [(p.start, p.end, p.section, p.kind, p.page) for p in passages]
+
+        return fresh if places(fresh) == places(stored) else None
 
     def _chunk(self, documents: list[Document], progress: StageProgress | None) -> list[list[Passage]]:
         total = sum(len(doc.text) for doc in documents)
@@ -368,8 +391,10 @@ class PassageIndex:
         replaced = [d.doc_id for d in documents if self.catalog.entry(d.doc_id) is not None]
         self._write(documents, chunks, texts, vectors, self.dimension or vectors.shape[1], replaced)
 
-    def _write(self, docs, chunks, texts, vectors, dimension: int, replaced: list[str]) -> None:
-        """One segment and one commit; the caller has swept what a killed change left."""
+    def _write(self, docs, chunks, texts, vectors, dimension: int, replaced: list[str],
+               resplit: Mapping[str, list[Passage]] | None = None) -> None:
+        """One segment and one commit; the caller has swept what a killed change left.
+        ``resplit``: documents whose passages stay, with their sentences split again."""
         counters = self.catalog.counters()
         first = counters["next_row"]
         rows = np.arange(first, first + len(texts), dtype=np.int64)
@@ -388,6 +413,8 @@ class PassageIndex:
         with self.catalog.transaction() as con:
             Catalog.remove_documents(con, replaced)
             Catalog.add_documents(con, new)
+            for doc_id, passages in (resplit or {}).items():
+                Catalog.resplit_document(con, doc_id, passages)
             if segment is not None:
                 Catalog.add_segment(con, segment)
                 Catalog.set_counter(con, "next_row", first + len(texts))

@@ -181,9 +181,10 @@ class Assistant:
             self.index.refresh()
 
             def known(doc_id: str) -> str | None:
-                """The hash to compare with; None also when the index read it the way it no longer reads."""
+                """The hash to compare with; None also when the index read or split it the way it
+                no longer does (the cluster then reads and embeds it again)."""
                 entry = self.index.catalog.entry(doc_id)
-                return entry.sha256 if entry is not None and entry.read_as_now else None
+                return entry.sha256 if entry is not None and entry.as_now else None
 
             settings = self.index.settings
             run = run_on_ray(list(paths), known, settings.model, settings.max_words, settings.overlap,

@@ -36,6 +36,22 @@ def test_bench_assistant_runs():
     assert result["documents"] == 3 and result["passages"] > 3 and result["indexing_throughput_ratio"] > 0
 
 
+@pytest.mark.slow
+def test_bench_resplit_counts_what_an_upgrade_embeds_again(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "limits.md").write_text("# Limits\n\nThe pool holds at most ten connections. (Default 10)\n",
+                                    encoding="utf-8")
+    (docs / "plain.txt").write_text("Nothing here is bracketed. It reads the same either way.", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_resplit.py"), str(docs), "--json"],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["documents"] == 2 and result["documents_split_again"] == 2
+    assert result["documents_whose_sentences_changed"] == 1  # the aside joined its sentence
+    assert result["documents_embedded_again"] == 0 and result["passages_embedded_again"] == 0
+
+
 def test_docs_eval_scores_the_forced_answer_below_the_threshold():
     from types import SimpleNamespace
 

@@ -133,6 +133,53 @@ def test_a_file_read_by_an_older_reading_of_its_format_is_read_again(tmp_path, c
     assert names(again.unchanged) == {"alpha.txt", "beta.txt", "guide.md"}
 
 
+def test_a_document_split_by_an_older_splitting_is_split_again_re_embedding_only_moved_passages(
+        tmp_path, encoder, monkeypatch):
+    """Upgrading the splitting must not leave an index citing with the old sentences, nor cost a
+    whole library's embedding: a document whose passages stay where they were keeps its rows and
+    vectors and gets its new sentences; one whose passages moved is embedded again."""
+    import embeddings.chunking as chunking
+
+    docs = write_docs(
+        tmp_path / "docs",
+        # 11 words a passage: joining the aside moves this one's passages ...
+        pool="The pool holds connections. Its size is set by max_connections. (Default 100)\n\n"
+             "Idle connections close after five seconds.",
+        # ... and leaves this one's where they were: one passage either way.
+        retries="Retries default to zero. (See the transport.)",
+    )
+    settings = IndexSettings(max_words=11, overlap=0)
+    counting = CountingEncoder(encoder)
+    monkeypatch.setattr(chunking, "SPLITTING_VERSION", 1)
+    monkeypatch.setattr(chunking, "_join_asides", lambda text, spans: spans)  # how version 1 split
+    index = PassageIndex.create(tmp_path / "idx", settings)
+    index.add_documents(read_documents([docs]).documents, counting)
+    pool, retries = id_of(docs, "pool.txt"), id_of(docs, "retries.txt")
+
+    def sentences(idx, doc_id):
+        text = idx.document(doc_id).text
+        return [text[a:b] for p in idx.passages_of(doc_id) for a, b in p.sentences]
+
+    assert "(Default 100)" in sentences(index, pool) and "(See the transport.)" in sentences(index, retries)
+    kept_rows = index.rows_of([retries])
+    kept_vectors = index.vectors(kept_rows)
+
+    monkeypatch.undo()  # this version's splitting
+    before = counting.embedded
+    report = PassageIndex.open(tmp_path / "idx").add_documents(read_documents([docs]).documents, counting)
+    assert names(report.updated) == {"pool.txt", "retries.txt"} and not report.added
+    reopened = PassageIndex.open(tmp_path / "idx")
+    assert report.embedded_passages == counting.embedded - before == len(reopened.passages_of(pool))
+    assert "Its size is set by max_connections. (Default 100)" in sentences(reopened, pool)
+    assert sentences(reopened, retries) == ["Retries default to zero. (See the transport.)"]
+    assert (reopened.rows_of([retries]) == kept_rows).all()
+    assert (reopened.vectors(kept_rows) == kept_vectors).all()
+    assert {e.split_with for e in reopened.entries()} == {chunking.SPLITTING_VERSION}
+    assert len(reopened) == sum(1 for _ in reopened.iter_passages())
+    again = reopened.add_documents(read_documents([docs]).documents, counting)
+    assert names(again.unchanged) == {"pool.txt", "retries.txt"} and again.embedded_passages == 0
+
+
 def test_mismatched_model_or_format_is_refused(tmp_path, corpus, encoder):
     index = PassageIndex.create(tmp_path / "idx", IndexSettings())
     index.add_documents(read_documents([corpus]).documents, encoder)

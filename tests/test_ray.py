@@ -104,6 +104,13 @@ def test_a_ray_run_equals_a_local_run(tmp_path, cluster, monkeypatch):
     assert sorted(Path(d).suffix for d in reread.updated) == [".md"] * len(TOPICS) and not reread.added
     assert len(reread.unchanged) == 28 - len(TOPICS)
 
+    # Documents split differently now: every unchanged file goes to the cluster again.
+    import embeddings.chunking as chunking
+
+    monkeypatch.setattr(chunking, "SPLITTING_VERSION", chunking.SPLITTING_VERSION + 1)
+    resplit = distributed.add_with_ray([corpus], RayOptions(workers=1))
+    assert len(resplit.updated) == 28 and not resplit.unchanged and not resplit.added
+
 
 def test_a_folder_with_nothing_readable_is_the_same_error_as_a_local_run(tmp_path, cluster):
     from embeddings.distributed import RayOptions

@@ -21,6 +21,7 @@ from typing import Iterator
 
 import numpy as np
 
+from embeddings import chunking
 from embeddings.chunking import Passage
 from embeddings.documents import Document
 from embeddings.formats import reading_version
@@ -43,10 +44,11 @@ CREATE TABLE IF NOT EXISTS segments(
 CREATE TABLE IF NOT EXISTS tombstones(row INTEGER PRIMARY KEY);
 """
 
-#: A `DocumentEntry`'s columns; format and reading version come from the stored document.
+#: A `DocumentEntry`'s columns; format, reading and splitting versions come from the stored
+#: document (an index written before splitting was versioned holds version 1).
 _ENTRY = (
     "doc_id, path, title, sha256, passages, coalesce(json_extract(body, '$.format'), 'text'),"
-    " coalesce(json_extract(body, '$.read_with'), 1)"
+    " coalesce(json_extract(body, '$.read_with'), 1), coalesce(json_extract(body, '$.split_with'), 1)"
 )
 
 #: Counters kept in ``meta``: generation (one per commit), the next passage
@@ -75,15 +77,26 @@ class DocumentEntry:
     passages: int
     format: str = "text"
     read_with: int = 1  # the version of its format's reading it was read with
+    split_with: int = 1  # the version of the splitting its passages came from
 
     @property
     def read_as_now(self) -> bool:
         """False when its format is read differently now: unchanged bytes must be read again."""
         return self.read_with >= reading_version(self.format)
 
+    @property
+    def split_as_now(self) -> bool:
+        """False when documents are split differently now: its sentences must be split again."""
+        return self.split_with >= chunking.SPLITTING_VERSION
+
+    @property
+    def as_now(self) -> bool:
+        """Read and split as this program would: its unchanged bytes need no work."""
+        return self.read_as_now and self.split_as_now
+
     def unchanged_as(self, sha256: str) -> bool:
         """Reading the file with these bytes now would give what the index holds."""
-        return self.sha256 == sha256 and self.read_as_now
+        return self.sha256 == sha256 and self.as_now
 
 
 @dataclass
@@ -232,6 +245,7 @@ class Catalog:
             doc = item.document
             body = doc.to_dict()
             del body["text"], body["doc_id"]
+            body["split_with"] = chunking.SPLITTING_VERSION
             rows = [p.passage_id for p in item.passages]
             if rows and rows != list(range(rows[0], rows[0] + len(rows))):
                 raise ValueError(f"passages of {doc.doc_id!r} must have consecutive rows")
@@ -247,6 +261,19 @@ class Catalog:
                  for p, n in zip(item.passages, item.lengths)],
             )
             _bump(con, live=len(item.passages), total_length=sum(item.lengths))
+
+    @staticmethod
+    def resplit_document(con: sqlite3.Connection, doc_id: str, passages: list[Passage]) -> None:
+        """Store a document's sentences as this version splits them, its passages being where
+        they were (same count, same offsets: their vectors and postings stay valid)."""
+        key, first, count = con.execute(
+            "SELECT key, first_row, passages FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        if count != len(passages):
+            raise ValueError(f"{doc_id!r} holds {count} passages, not {len(passages)}")
+        con.executemany("UPDATE passages SET sentences = ? WHERE row = ?",
+                        [(_sentences_blob(p), first + i) for i, p in enumerate(passages)])
+        con.execute("UPDATE documents SET body = json_set(body, '$.split_with', ?) WHERE key = ?",
+                    (chunking.SPLITTING_VERSION, key))
 
     @staticmethod
     def add_segment(con: sqlite3.Connection, segment: SegmentInfo) -> None:
