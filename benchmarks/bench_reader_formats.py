@@ -1,4 +1,4 @@
-"""The reader's ONNX graph in fp32 against its int8 copies (QA_READER_INT8=1 reads the per-channel one).
+"""The reader's ONNX graph in fp32, fused and as exported, against its int8 copies (QA_READER_INT8=1 reads the per-channel one).
 
     .venv/bin/python benchmarks/bench_reader_formats.py [--questions 5696] [--rounds 3]
 
@@ -35,7 +35,8 @@ DEV = ROOT.parent / "shared" / "squad" / "dev-v1.1-public.json"
 
 
 def variants(work: Path) -> dict:
-    """name → reader: the fp32 ONNX graph (the default), its int8 copy, and int8 with the first layer in fp32."""
+    """name → reader: the fp32 ONNX graph (the default, fused), the export it was fused from, its
+    int8 copy, and int8 with the first layer in fp32."""
     import onnx
 
     from embeddings import onnx_export
@@ -43,11 +44,14 @@ def variants(work: Path) -> dict:
 
     fp32 = load_onnx_span_model(cache_dir=work)
     int8 = load_onnx_span_model(cache_dir=work, int8=True)
-    first_layer = tuple(n.name for n in onnx.load(str(fp32.path)).graph.node
+    export = int8.path.with_name(int8.path.name.replace("-int8", ""))  # what both were made from
+    first_layer = tuple(n.name for n in onnx.load(str(export)).graph.node
                         if n.op_type == "MatMul" and re.search(r"/layer\.0/", n.name))
-    partial = onnx_export.quantise_int8(fp32.path, work / "int8-first-layer-fp32.onnx", keep_fp32=first_layer)
+    partial = onnx_export.quantise_int8(export, work / "int8-first-layer-fp32.onnx", keep_fp32=first_layer)
     return {
-        "onnx_fp32 (default)": fp32,
+        "onnx_fp32 (default: attention fused)": fp32,
+        "onnx_fp32_unfused (as exported)": OnnxSpanModel(onnx_export.open_session(export, READER_THREADS),
+                                                        fp32.window, export),
         "onnx_int8_per_channel (QA_READER_INT8=1)": int8,
         "onnx_int8_first_layer_fp32": OnnxSpanModel(onnx_export.open_session(partial, READER_THREADS), fp32.window, partial),
     }

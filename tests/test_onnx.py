@@ -86,6 +86,11 @@ def onnx_reader(cache):
     return load_onnx_span_model(cache_dir=cache)
 
 
+def exported(reader) -> Path:
+    """The export a reader's fused graph was made from."""
+    return reader.path.with_name(reader.path.name.replace("-fused", ""))
+
+
 @pytest.fixture(scope="module")
 def int8_reader(cache, onnx_reader):
     """The int8 copy (QA_READER_INT8=1), made from the fp32 graph already in the cache."""
@@ -127,10 +132,41 @@ def test_onnx_reader_logits_and_spans_equal_torch(onnx_reader, torch_reader):
 
 
 @pytest.mark.slow
+def test_fp32_reads_the_graph_with_each_attention_block_fused(onnx_reader):
+    """The export's attention is in the form ONNX Runtime's optimiser fuses: one kernel per layer
+    (the logits test above holds the fused graph to torch's numbers, padding included)."""
+    import onnx
+
+    from qa.reader.runtime import attention_shape, fused_path
+
+    assert onnx_reader.path.name.endswith("-fused.onnx")
+    ops = [n.op_type for n in onnx.load(str(onnx_reader.path)).graph.node]
+    assert ops.count("Attention") == 6 and "Softmax" not in ops
+    assert attention_shape() == (12, 384)
+    assert fused_path(exported(onnx_reader)) == onnx_reader.path
+
+
+@pytest.mark.slow
+def test_a_graph_the_optimiser_cannot_fuse_reads_as_exported(tmp_path, onnx_reader, monkeypatch):
+    from embeddings import onnx_export
+    from qa.reader.runtime import load_onnx_span_model
+
+    def cannot(*args, **kwargs):
+        raise ValueError("no attention block could be fused")
+
+    monkeypatch.setattr(onnx_export, "fuse_transformer", cannot)
+    reader = load_onnx_span_model(cache_dir=tmp_path / "cache")
+    assert reader.path.read_bytes() == exported(reader).read_bytes()
+    got = reader.predict("Who is Kirill Dmitriev?", CONTEXTS)
+    want = onnx_reader.predict("Who is Kirill Dmitriev?", CONTEXTS)
+    assert [[(s.start, s.end) for s in g.spans] for g in got] == [[(s.start, s.end) for s in w.spans] for w in want]
+
+
+@pytest.mark.slow
 def test_the_int8_reader_is_a_smaller_graph_that_reads_like_fp32(int8_reader, onnx_reader, capfd):
     from qa.reader.runtime import int8_path
 
-    assert int8_reader.path == int8_path(onnx_reader.path) and int8_reader.path.name.endswith("-int8.onnx")
+    assert int8_reader.path == int8_path(exported(onnx_reader)) and int8_reader.path.name.endswith("-int8.onnx")
     assert int8_reader.path.stat().st_size < 0.7 * onnx_reader.path.stat().st_size
     import onnx
 
@@ -163,7 +199,8 @@ def test_the_export_is_reused(cache, onnx_reader, int8_reader, model_dir, monkey
     OnnxQueryEncoder = query_encoder.OnnxQueryEncoder
     OnnxQueryEncoder(model_dir, cache)
     graphs = sorted((cache / "onnx").glob("*.onnx"))
-    assert [p.name.split("-")[0] for p in graphs] == ["query", "reader", "reader"]  # the reader: fp32 and int8
+    # the reader: its export, the fused graph fp32 reads, the int8 copy
+    assert [p.name.split("-")[0] for p in graphs] == ["query", "reader", "reader", "reader"]
     before = {p: p.stat().st_mtime_ns for p in graphs}
 
     def no_export(*args, **kwargs):
@@ -172,6 +209,7 @@ def test_the_export_is_reused(cache, onnx_reader, int8_reader, model_dir, monkey
     monkeypatch.setattr(model.SpanModel, "export_onnx", no_export)
     monkeypatch.setattr(query_encoder, "export_onnx", no_export)
     monkeypatch.setattr(onnx_export, "quantise_int8", no_export)
+    monkeypatch.setattr(onnx_export, "fuse_transformer", no_export)
     runtime.load_onnx_span_model(cache_dir=cache)
     runtime.load_onnx_span_model(cache_dir=cache, int8=True)
     OnnxQueryEncoder(model_dir, cache)
@@ -188,9 +226,9 @@ def test_a_corrupt_cached_graph_is_replaced(tmp_path, onnx_reader):
     from qa.reader.runtime import OnnxSpanModel, int8_path
 
     cache = tmp_path / "cache"
-    graph = cache / "onnx" / onnx_reader.path.name
+    graph = cache / "onnx" / exported(onnx_reader).name
     graph.parent.mkdir(parents=True)
-    graph.write_bytes(b"not an onnx graph")  # the fp32 graph the int8 copy is made from
+    graph.write_bytes(b"not an onnx graph")  # the export the int8 copy is made from
     reader = load_onnx_span_model(cache_dir=cache, int8=True)
     assert isinstance(reader, OnnxSpanModel) and reader.path == int8_path(graph)
     assert graph.stat().st_size > 1_000_000
@@ -199,6 +237,12 @@ def test_a_corrupt_cached_graph_is_replaced(tmp_path, onnx_reader):
     again = load_onnx_span_model(cache_dir=cache, int8=True)
     assert again.path.stat().st_size > 1_000_000
     assert again.predict("Who is Kirill Dmitriev?", [CONTEXTS[1]])[0].spans
+    graph.write_bytes(b"not an onnx graph")  # the export the fused graph is made from
+    fused = load_onnx_span_model(cache_dir=cache)
+    assert fused.path.name.endswith("-fused.onnx") and graph.stat().st_size > 1_000_000
+    assert fused.predict("Who is Kirill Dmitriev?", [CONTEXTS[1]])[0].spans
+    fused.path.write_bytes(b"not a fused graph")  # and the fused graph itself
+    assert load_onnx_span_model(cache_dir=cache).path.stat().st_size > 1_000_000
     shutil.rmtree(cache)
 
 

@@ -168,10 +168,16 @@ class SpanModel(SpanPredictor):
         inputs = batch.model_inputs()
         axes = {n: {0: "batch", 1: "sequence"} for n in INPUT_NAMES + OUTPUT_NAMES}
         was_training = self.net.training
+        config = self.net.bert.config
+        attention = config._attn_implementation
         self.net.eval()
+        # Attention written out as matrix products and a softmax (torch's SDPA exports a graph with
+        # NaN guards): the form ONNX Runtime's transformer optimiser fuses into one kernel.
+        config._attn_implementation = "eager"
         try:
             return onnx_export.export(
                 self.net, tuple(inputs[n] for n in INPUT_NAMES), path, INPUT_NAMES, OUTPUT_NAMES, axes
             )
         finally:
+            config._attn_implementation = attention
             self.net.train(was_training)
