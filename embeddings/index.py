@@ -329,26 +329,29 @@ class PassageIndex:
         # Even a run with nothing to change clears what a killed change left.
         self._sweep()
         report = SyncReport()
-        todo: list[Document] = []
-        replaced: list[str] = []
-        resplit: dict[str, list[Passage]] = {}
+        changed: list[Document] = []
+        split_before: list[Document] = []  # unchanged, but an older splitting split them
         for doc in documents:
             known = self.catalog.entry(doc.doc_id)
             if known is not None and known.unchanged_as(doc.sha256):
                 report.unchanged.append(doc.doc_id)
                 continue
             (report.updated if known is not None else report.added).append(doc.doc_id)
-            if known is not None and known.sha256 == doc.sha256 and known.read_as_now:
-                passages = self._split_in_place(doc)
-                if passages is not None:
-                    resplit[doc.doc_id] = passages
-                    continue
-            if known is not None:
-                replaced.append(doc.doc_id)
-            todo.append(doc)
-        if not todo and not resplit:
+            same_reading = known is not None and known.sha256 == doc.sha256 and known.read_as_now
+            (split_before if same_reading else changed).append(doc)
+        if not changed and not split_before:
             return report
-        chunks = self._chunk(todo, progress)
+        # One splitting pass (and one progress bar) for both.
+        chunked = self._chunk(changed + split_before, progress)
+        todo, chunks = changed, chunked[: len(changed)]
+        resplit: dict[str, list[Passage]] = {}
+        for doc, passages in zip(split_before, chunked[len(changed):]):
+            if self._in_place(doc.doc_id, passages):
+                resplit[doc.doc_id] = passages
+            else:
+                todo, chunks = todo + [doc], chunks + [passages]
+        indexed = set(report.updated)
+        replaced = [d.doc_id for d in todo if d.doc_id in indexed]
         texts = [p.embed_text for passages in chunks for p in passages]
         embedded = (lambda done, total: progress(EMBEDDING, done, total)) if progress else None
         vectors = encoder.encode(texts, progress=embedded) if texts else None
@@ -357,18 +360,15 @@ class PassageIndex:
         report.embedded_passages = len(texts)
         return report
 
-    def _split_in_place(self, document: Document) -> list[Passage] | None:
-        """The passages of an unchanged document that an older splitting split, as this one
-        splits them, when they lie where the stored ones lie (only sentences moved inside
-        them): their vectors and terms stay valid, so upgrading costs splitting, not
-        embedding. None when a passage moved; the document is then embedded again."""
-        fresh = chunk_document(document, self.settings.max_words, self.settings.overlap)
-        stored = self.passages_of(document.doc_id)
+    def _in_place(self, doc_id: str, passages: list[Passage]) -> bool:
+        """Whether a document's passages, split again, lie where the stored ones lie (only
+        sentences moved inside them): their vectors and terms then stay valid, so a new
+        splitting costs splitting, not embedding. Otherwise it is embedded again."""
 
-        def places(passages: list[Passage]) -> list[tuple]:
-            return [(p.start, p.end, p.section, p.kind, p.page) for p in passages]
+        def places(found: list[Passage]) -> list[tuple]:
+            return [(p.start, p.end, p.section, p.kind, p.page) for p in found]
 
-        return fresh if places(fresh) == places(stored) else None
+        return places(passages) == places(self.passages_of(doc_id))
 
     def _chunk(self, documents: list[Document], progress: StageProgress | None) -> list[list[Passage]]:
         total = sum(len(doc.text) for doc in documents)
