@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
@@ -143,6 +144,18 @@ def fuse_transformer(source: Path, path: Path, num_heads: int, hidden_size: int)
             Path(tmp).unlink(missing_ok=True)
     finally:
         logging.disable(logging.NOTSET)
+    return path
+
+
+def copy_whole(source: Path, path: Path) -> Path:
+    """A copy of ``source`` at ``path``, written beside it and renamed: never half a graph."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     return path
 
 

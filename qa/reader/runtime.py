@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from pathlib import Path
 from typing import Callable
 
@@ -107,12 +106,17 @@ def load_onnx_span_model(weights_dir: Path | None = None, *, cache_dir: Path, in
         import onnx
 
         onnx.checker.check_model(str(graph))  # a corrupt export raises here, and is made again
+        heads, hidden = attention_shape()
         try:
-            heads, hidden = attention_shape()
+            onnx_export.fuse_transformer(graph, target, heads, hidden)
+            return
+        except Exception:  # noqa: BLE001 - an export of an earlier form (through SDPA): export it again
+            export(graph)
+        try:
             onnx_export.fuse_transformer(graph, target, heads, hidden)
         except Exception as exc:  # noqa: BLE001 - unfused, the export reads the same, a little slower
             log.info("reading with the unfused reader graph: %s", exc)
-            shutil.copyfile(graph, target)
+            onnx_export.copy_whole(graph, target)
 
     # Two threads: the reader runs a batch of windows per question (warm ask p50
     # 166 ms vs 195 ms with one, on 2 cores); the one-sentence query encoder keeps one.
