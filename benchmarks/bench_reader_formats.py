@@ -40,11 +40,12 @@ def variants(work: Path) -> dict:
     import onnx
 
     from embeddings import onnx_export
-    from qa.reader.runtime import READER_THREADS, OnnxSpanModel, load_onnx_span_model
+    from qa.reader.predictor import weights_path
+    from qa.reader.runtime import READER_THREADS, OnnxSpanModel, load_onnx_span_model, onnx_path
 
     fp32 = load_onnx_span_model(cache_dir=work)
     int8 = load_onnx_span_model(cache_dir=work, int8=True)
-    export = int8.path.with_name(int8.path.name.replace("-int8", ""))  # what both were made from
+    export = onnx_path(weights_path(), work)  # what both were made from
     first_layer = tuple(n.name for n in onnx.load(str(export)).graph.node
                         if n.op_type == "MatMul" and re.search(r"/layer\.0/", n.name))
     partial = onnx_export.quantise_int8(export, work / "int8-first-layer-fp32.onnx", keep_fp32=first_layer)

@@ -15,13 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from embeddings.atomic import atomic_write
+from embeddings.atomic import atomic_write, written_whole
 
 ONNX_DIR = "onnx"
 OPSET = 17
@@ -94,26 +92,19 @@ def export(
     import torch
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracer notes about branches that are constant here
-            torch.onnx.export(
-                module,
-                args,
-                tmp,
-                input_names=input_names,
-                output_names=output_names,
-                dynamic_axes=dynamic_axes,
-                opset_version=OPSET,
-                do_constant_folding=True,
-                dynamo=False,
-            )
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with written_whole(path) as tmp, torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes about branches that are constant here
+        torch.onnx.export(
+            module,
+            args,
+            str(tmp),
+            input_names=input_names,
+            output_names=output_names,
+            dynamic_axes=dynamic_axes,
+            opset_version=OPSET,
+            do_constant_folding=True,
+            dynamo=False,
+        )
     return path
 
 
@@ -134,14 +125,8 @@ def fuse_transformer(source: Path, path: Path, num_heads: int, hidden_size: int)
         model = optimize_model(str(source), model_type="bert", num_heads=num_heads, hidden_size=hidden_size)
         if not model.get_fused_operator_statistics().get("Attention"):
             raise ValueError(f"no attention block of {source} could be fused")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            model.save_model_to_file(tmp)
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        with written_whole(path) as tmp:
+            model.save_model_to_file(str(tmp))
     finally:
         logging.disable(logging.NOTSET)
     return path
@@ -149,13 +134,8 @@ def fuse_transformer(source: Path, path: Path, num_heads: int, hidden_size: int)
 
 def copy_whole(source: Path, path: Path) -> Path:
     """A copy of ``source`` at ``path``, written beside it and renamed: never half a graph."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with written_whole(path) as tmp:
         shutil.copyfile(source, tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return path
 
 
@@ -170,19 +150,15 @@ def quantise_int8(source: Path, path: Path, keep_fp32: tuple[str, ...] = ()) -> 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".onnx.tmp")
-    os.close(fd)
     # The quantiser logs advice ("consider pre-processing") through the root logger, which would
     # reach a person's terminal on the first question; it is not theirs to act on.
     logging.disable(logging.WARNING)
     try:
-        quantize_dynamic(str(source), tmp, weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul"], nodes_to_exclude=list(keep_fp32))
-        os.replace(tmp, path)
+        with written_whole(path) as tmp:
+            quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul"], nodes_to_exclude=list(keep_fp32))
     finally:
         logging.disable(logging.NOTSET)
-        Path(tmp).unlink(missing_ok=True)
     return path
 
 
